@@ -1,0 +1,47 @@
+# The two commands a newcomer needs (see README.md):
+#   make book   -- build the HTML book into _build/html
+#   make test   -- run the whole test suite (package tests, notebooks under nbval, book build)
+# Both create or refresh the virtual environment .venv first. A third:
+#   make execute -- re-execute every notebook in place, single-threaded and seeded
+
+PYTHON ?= python3
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+# This machine's pip configuration warns about absent mirror folders; hide only those lines.
+QUIET_PIP := 2>&1 | { grep -v '^WARNING: Location' || true; }
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Small recurrent models run fastest on one thread (measured: see README.md).
+export OMP_NUM_THREADS := 1
+export OPENBLAS_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
+export PYTHONHASHSEED := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: venv book test execute clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version.split()[0]'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip $(QUIET_PIP)
+	$(BIN)/python -m pip install --quiet -r requirements.txt $(QUIET_PIP)
+	$(BIN)/python -m pip install --quiet --no-deps --editable . $(QUIET_PIP)
+	$(BIN)/python -c "import lstm_course, torch, jupyter_book, nbval; print('environment ready: torch', torch.__version__)"
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W --keep-going
+	@echo "The book is in _build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+execute: $(STAMP)
+	$(BIN)/python tools/execute_notebooks.py
+
+clean:
+	rm -rf _build

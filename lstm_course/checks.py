@@ -1,0 +1,181 @@
+"""Checks for the implement-this exercises.
+
+Each ``check_*`` function calls the reader's function on several random inputs, compares the
+result with the package's reference implementation, prints a clear pass or exactly what is wrong
+(shape, which entries, by how much), and returns a :class:`CheckResult` whose ``score`` a grader
+can add up. A function that still raises ``NotImplementedError`` is reported as not implemented
+yet, never as a crash.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstm_course import clipping, gradcheck, numpy_rnn
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of one exercise check: ``score`` out of ``max_score`` and the message printed."""
+
+    exercise: str
+    passed: bool
+    score: float
+    max_score: float
+    message: str
+
+    def __repr__(self) -> str:
+        return f"{self.exercise}: score {self.score:g}/{self.max_score:g}"
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One test case: a description for the message and the keyword arguments to call with."""
+
+    description: str
+    kwargs: Mapping[str, object]
+
+
+def describe_difference(name: str, expected, actual, atol: float, rtol: float) -> str | None:
+    """``None`` if ``actual`` matches ``expected``, else one sentence saying how it differs."""
+    if isinstance(expected, Mapping):
+        if not isinstance(actual, Mapping):
+            return f"{name}: expected a dict with keys {sorted(expected)}, got {type(actual).__name__}"
+        if set(actual) != set(expected):
+            return f"{name}: expected keys {sorted(expected)}, got {sorted(actual)}"
+        for key in expected:
+            problem = describe_difference(f"{name}[{key!r}]", expected[key], actual[key], atol, rtol)
+            if problem:
+                return problem
+        return None
+    if isinstance(expected, tuple):
+        if not isinstance(actual, tuple | list) or len(actual) != len(expected):
+            return f"{name}: expected a tuple of {len(expected)} values, got {_describe_type(actual)}"
+        for position, (want, got) in enumerate(zip(expected, actual)):
+            problem = describe_difference(f"{name}[{position}]", want, got, atol, rtol)
+            if problem:
+                return problem
+        return None
+    expected = np.asarray(expected)
+    try:
+        actual = np.asarray(actual, dtype=np.float64)
+    except (TypeError, ValueError):
+        return f"{name}: expected numbers of shape {expected.shape}, got {_describe_type(actual)}"
+    if actual.shape != expected.shape:
+        return f"{name}: expected shape {expected.shape}, got {actual.shape}"
+    if not np.all(np.isfinite(actual)):
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(actual))[0])
+        return f"{name}: non-finite value {actual[index]} at index {index}"
+    wrong = ~np.isclose(actual, expected, atol=atol, rtol=rtol)
+    if not wrong.any():
+        return None
+    difference = np.abs(actual - expected)
+    worst = np.unravel_index(np.argmax(difference), difference.shape)
+    worst_text = f" at index {tuple(int(i) for i in worst)}" if expected.ndim else ""
+    return (
+        f"{name}: {int(wrong.sum())} of {wrong.size} entries differ; the largest difference is "
+        f"{difference[worst]:.4g}{worst_text} (expected {expected[worst]:.6g}, got {actual[worst]:.6g})"
+    )
+
+
+def _describe_type(value) -> str:
+    shape = getattr(value, "shape", None)
+    return f"{type(value).__name__} of shape {shape}" if shape is not None else type(value).__name__
+
+
+def run_check(
+    exercise: str,
+    candidate: Callable,
+    reference: Callable,
+    trials: Sequence[Trial],
+    atol: float = 1e-8,
+    rtol: float = 1e-6,
+    points: float = 1.0,
+    verbose: bool = True,
+) -> CheckResult:
+    """Compare ``candidate`` with ``reference`` on every trial; full ``points`` only if all agree.
+
+    Each call gets its own deep copy of the arguments, so a candidate that modifies its inputs
+    cannot change what the reference sees.
+    """
+    message = None
+    for number, trial in enumerate(trials, start=1):
+        expected = reference(**copy.deepcopy(dict(trial.kwargs)))
+        try:
+            actual = candidate(**copy.deepcopy(dict(trial.kwargs)))
+        except NotImplementedError:
+            message = f"{exercise}: not implemented yet (the function still raises NotImplementedError)"
+            break
+        except Exception as error:  # the reader's code may fail in any way; report it, don't crash
+            message = f"{exercise}: test {number} ({trial.description}) raised {type(error).__name__}: {error}"
+            break
+        problem = describe_difference("result", expected, actual, atol, rtol)
+        if problem:
+            message = f"{exercise}: test {number} ({trial.description}) failed: {problem}"
+            break
+    passed = message is None
+    if passed:
+        message = f"{exercise}: passed all {len(trials)} tests"
+    result = CheckResult(exercise, passed, points if passed else 0.0, points, message)
+    if verbose:
+        print(("PASS  " if passed else "FAIL  ") + message)
+    return result
+
+
+def _rnn_step_trial(rng: np.random.Generator, batch_size: int, input_size: int, hidden_size: int) -> Trial:
+    def normal(*shape):
+        return rng.normal(size=shape)
+
+    return Trial(
+        f"B={batch_size}, D={input_size}, H={hidden_size}",
+        dict(
+            x_t=normal(batch_size, input_size),
+            h_prev=normal(batch_size, hidden_size),
+            W_ih=normal(hidden_size, input_size),
+            W_hh=normal(hidden_size, hidden_size),
+            b_ih=normal(hidden_size),
+            b_hh=normal(hidden_size),
+        ),
+    )
+
+
+def check_rnn_step(rnn_step: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``rnn_step(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> h_t`` against the reference."""
+    rng = np.random.default_rng(seed)
+    trials = [_rnn_step_trial(rng, *sizes) for sizes in [(1, 1, 1), (3, 4, 5), (2, 7, 3), (8, 16, 32)]]
+    return run_check("rnn_step", rnn_step, numpy_rnn.rnn_step, trials, verbose=verbose)
+
+
+def check_clip_grad_norm(clip_grad_norm: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``clip_grad_norm(grads, max_norm) -> (clipped_grads, total_norm)`` against the reference."""
+    rng = np.random.default_rng(seed)
+
+    def grads(scale):
+        return {"W_ih": scale * rng.normal(size=(4, 3)), "W_hh": scale * rng.normal(size=(4, 4)),
+                "b": scale * rng.normal(size=4)}
+
+    trials = [
+        Trial("norm far above max_norm", dict(grads=grads(10.0), max_norm=1.0)),
+        Trial("norm below max_norm: unchanged", dict(grads=grads(0.01), max_norm=1.0)),
+        Trial("a single array", dict(grads={"W": rng.normal(size=(5, 5))}, max_norm=0.5)),
+    ]
+    return run_check("clip_grad_norm", clip_grad_norm, clipping.clip_grad_norm, trials, atol=1e-6, verbose=verbose)
+
+
+def check_numerical_gradient(numerical_gradient: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``numerical_gradient(f, x, eps) -> gradient`` against the reference on smooth functions."""
+    rng = np.random.default_rng(seed)
+    weights = rng.normal(size=(3, 4))
+    trials = [
+        Trial("f(x) = sum(x**3), x of shape (5,)", dict(f=lambda x: np.sum(x**3), x=rng.normal(size=5), eps=1e-5)),
+        Trial("f(x) = sum(sin(x) * W), x of shape (3, 4)",
+              dict(f=lambda x: np.sum(np.sin(x) * weights), x=rng.normal(size=(3, 4)), eps=1e-5)),
+        Trial("f(x) = log(sum(exp(x))), x of shape (2, 2, 2)",
+              dict(f=lambda x: np.log(np.sum(np.exp(x))), x=rng.normal(size=(2, 2, 2)), eps=1e-5)),
+    ]
+    return run_check("numerical_gradient", numerical_gradient, gradcheck.numerical_gradient, trials,
+                     atol=1e-7, rtol=1e-5, verbose=verbose)

@@ -1,0 +1,70 @@
+"""Measuring how much gradient reaches earlier steps: the vanishing and exploding gradient.
+
+The measurement used in chapter 1 (for the RNN) and again for the LSTM: put a loss on the last
+step ``T`` only, backpropagate, and record the norm of the gradient reaching the input at every
+earlier step ``t``. Plotted against the lag ``T - t`` on a log axis, a vanishing gradient is a
+straight line falling at a rate set by the recurrent weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstm_course import numpy_rnn
+
+
+def scale_to_spectral_radius(matrix: np.ndarray, spectral_radius: float) -> np.ndarray:
+    """Return ``matrix`` rescaled so that its largest absolute eigenvalue is ``spectral_radius``."""
+    current = np.max(np.abs(np.linalg.eigvals(matrix)))
+    return matrix * (spectral_radius / current)
+
+
+def random_rnn_weights(input_size: int, hidden_size: int, spectral_radius: float, rng: np.random.Generator):
+    """RNN parameters with ``W_hh`` scaled to ``spectral_radius``; float64, PyTorch layout.
+
+    ``W_ih`` and ``W_hh`` start from ``N(0, 1/H)`` entries, biases are zero. Returns a dict keyed
+    ``W_ih, W_hh, b_ih, b_hh``.
+    """
+    scale = 1.0 / np.sqrt(hidden_size)
+    W_hh = rng.normal(0.0, scale, size=(hidden_size, hidden_size))
+    return dict(
+        W_ih=rng.normal(0.0, scale, size=(hidden_size, input_size)),
+        W_hh=scale_to_spectral_radius(W_hh, spectral_radius),
+        b_ih=np.zeros(hidden_size),
+        b_hh=np.zeros(hidden_size),
+    )
+
+
+def rnn_gradient_norms_by_lag(params: dict, x: np.ndarray) -> np.ndarray:
+    """Norm of ``dL/dx_t`` for a loss on the last step only, indexed by lag ``T - 1 - t``.
+
+    Args:
+        params: RNN parameters keyed ``W_ih, W_hh, b_ih, b_hh``.
+        x: inputs, ``(T, B, D)``.
+
+    Returns:
+        ``(T,)`` array: entry ``k`` is the mean over the batch of ``||dL/dx_{T-1-k}||``, where the
+        loss is ``L = sum(h_T)`` (every unit of the last state gets gradient 1). Entry 0 is the
+        gradient at the step the loss sits on.
+    """
+    num_steps, batch_size, _ = x.shape
+    hidden_size = params["W_hh"].shape[0]
+    h0 = np.zeros((batch_size, hidden_size), dtype=x.dtype)
+    hs, _, cache = numpy_rnn.rnn_forward(x, h0, **params)
+    d_hs = np.zeros_like(hs)
+    d_hs[-1] = 1.0
+    grads = numpy_rnn.rnn_backward(d_hs, cache)
+    norms_by_step = np.linalg.norm(grads["x"], axis=2).mean(axis=1)
+    return norms_by_step[::-1]
+
+
+def per_step_factor(norms_by_lag: np.ndarray, start: int = 10, stop: int = 60) -> float:
+    """Geometric-mean factor by which the gradient norm changes per step, between two lags.
+
+    ``(norms_by_lag[stop] / norms_by_lag[start]) ** (1 / (stop - start))``: below 1 the gradient
+    vanishes, above 1 it explodes. The first few lags are skipped, where the loss's own step
+    dominates.
+    """
+    if not 0 <= start < stop < len(norms_by_lag):
+        raise ValueError(f"start, stop: expected 0 <= start < stop < {len(norms_by_lag)}, got {start}, {stop}")
+    return float((norms_by_lag[stop] / norms_by_lag[start]) ** (1.0 / (stop - start)))

@@ -1,0 +1,51 @@
+"""Every committed notebook is a clean top-to-bottom run, and the table of contents lists them all.
+
+nbval (run by the same pytest command) proves the outputs are current; this file proves they
+were produced in order, with nothing skipped and no unexpected error.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+EXPECTED_ERROR_TAG = "raises-exception"
+
+
+def code_cells(path):
+    return [cell for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code"]
+
+
+def toc_files(entries):
+    for entry in entries:
+        if "file" in entry:
+            yield entry["file"]
+        for key in ("parts", "chapters", "sections"):
+            yield from toc_files(entry.get(key, []))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found in chapters/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_a_clean_top_to_bottom_run(path):
+    cells = code_cells(path)
+    counts = [cell["execution_count"] for cell in cells]
+    assert None not in counts, f"{path.name}: {counts.count(None)} code cell(s) never executed"
+    assert counts == list(range(1, len(cells) + 1)), f"{path.name}: cells not executed once each, in order: {counts}"
+    for number, cell in enumerate(cells, start=1):
+        expected_error = EXPECTED_ERROR_TAG in cell.get("metadata", {}).get("tags", [])
+        errors = [output for output in cell["outputs"] if output["output_type"] == "error"]
+        if not expected_error:
+            assert not errors, f"{path.name}, code cell {number}: unexpected {errors[0]['ename']}"
+
+
+def test_toc_and_chapters_folder_list_the_same_notebooks():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    listed = {Path(name).with_suffix("").as_posix() for name in toc_files([toc])}
+    present = {path.relative_to(ROOT).with_suffix("").as_posix() for path in NOTEBOOKS}
+    assert {name for name in listed if name.startswith("chapters/")} == present
