@@ -11,10 +11,16 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_course import numpy_rnn
+from lstm_course.validation import as_float_array
 
 
 def scale_to_spectral_radius(matrix: np.ndarray, spectral_radius: float) -> np.ndarray:
     """Return ``matrix`` rescaled so that its largest absolute eigenvalue is ``spectral_radius``."""
+    matrix = as_float_array("matrix", matrix)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"matrix: expected a square matrix (H, H), got shape {matrix.shape}")
+    if not spectral_radius > 0:
+        raise ValueError(f"spectral_radius: expected a positive number, got {spectral_radius}")
     current = np.max(np.abs(np.linalg.eigvals(matrix)))
     return matrix * (spectral_radius / current)
 
@@ -25,6 +31,9 @@ def random_rnn_weights(input_size: int, hidden_size: int, spectral_radius: float
     ``W_ih`` and ``W_hh`` start from ``N(0, 1/H)`` entries, biases are zero. Returns a dict keyed
     ``W_ih, W_hh, b_ih, b_hh``.
     """
+    for name, size in (("input_size", input_size), ("hidden_size", hidden_size)):
+        if int(size) != size or size < 1:
+            raise ValueError(f"{name}: expected a positive integer, got {size!r}")
     scale = 1.0 / np.sqrt(hidden_size)
     W_hh = rng.normal(0.0, scale, size=(hidden_size, hidden_size))
     return dict(

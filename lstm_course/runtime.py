@@ -1,8 +1,9 @@
 """Reproducible, single-threaded set-up for notebooks, tests and scripts.
 
-Small recurrent models are dominated by many tiny matrix products, where thread start-up costs
-more than it saves: on the course's 2-core reference machine one thread is the faster choice
-(see the README for the measurement). Seeds are set for Python, NumPy and PyTorch.
+The course pins one thread: the test suite runs two notebooks at once on a 2-core machine, and a
+fixed thread count keeps BLAS reductions, and so the compared outputs, reproducible. A workload
+running alone gains 1.2x to 1.8x from a second thread (``benchmarks/threads.py``; README,
+"Threads"). Seeds are set for Python, NumPy and PyTorch.
 """
 
 from __future__ import annotations

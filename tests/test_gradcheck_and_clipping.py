@@ -61,3 +61,12 @@ def test_gradient_vanishes_below_and_explodes_above_radius_one():
     assert norms[0.5].shape == (60,)
     assert norms[0.5][50] < 1e-10 * norms[0.5][0]
     assert norms[3.0][50] > 1e3 * norms[3.0][0]
+
+
+def test_gradient_flow_rejects_bad_arguments(rng):
+    with pytest.raises(ValueError, match=r"matrix: expected a square matrix \(H, H\), got shape \(3, 4\)"):
+        gradient_flow.scale_to_spectral_radius(rng.normal(size=(3, 4)), 0.9)
+    with pytest.raises(ValueError, match="hidden_size: expected a positive integer, got 0"):
+        gradient_flow.random_rnn_weights(4, 0, 0.9, rng)
+    with pytest.raises(ValueError, match="start, stop: expected 0 <= start < stop < 5"):
+        gradient_flow.per_step_factor(np.ones(5), 2, 9)
