@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_course import clipping, gradcheck, numpy_rnn
+from lstm_course import clipping, gradcheck, numpy_lstm, numpy_rnn, optim
+from lstm_course.activations import sigmoid
 
 
 @dataclass(frozen=True)
@@ -126,27 +127,25 @@ def run_check(
     return result
 
 
-def _rnn_step_trial(rng: np.random.Generator, batch_size: int, input_size: int, hidden_size: int) -> Trial:
-    def normal(*shape):
-        return rng.normal(size=shape)
+def random_trial(rng: np.random.Generator, description: str, **shapes) -> Trial:
+    """A trial whose every argument is a standard-normal array of the given shape."""
+    return Trial(description, {name: rng.normal(size=shape) for name, shape in shapes.items()})
 
-    return Trial(
-        f"B={batch_size}, D={input_size}, H={hidden_size}",
-        dict(
-            x_t=normal(batch_size, input_size),
-            h_prev=normal(batch_size, hidden_size),
-            W_ih=normal(hidden_size, input_size),
-            W_hh=normal(hidden_size, hidden_size),
-            b_ih=normal(hidden_size),
-            b_hh=normal(hidden_size),
-        ),
-    )
+
+def _rnn_step_trial(rng: np.random.Generator, batch_size: int, input_size: int, hidden_size: int) -> Trial:
+    B, D, H = batch_size, input_size, hidden_size
+    return random_trial(rng, f"B={B}, D={D}, H={H}", x_t=(B, D), h_prev=(B, H), W_ih=(H, D), W_hh=(H, H),
+                        b_ih=(H,), b_hh=(H,))
+
+
+SIZES = [(1, 1, 1), (3, 4, 5), (2, 7, 3), (8, 16, 32)]
+"""Batch, input and hidden sizes every shape-generic check is tried on."""
 
 
 def check_rnn_step(rnn_step: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
     """Check ``rnn_step(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> h_t`` against the reference."""
     rng = np.random.default_rng(seed)
-    trials = [_rnn_step_trial(rng, *sizes) for sizes in [(1, 1, 1), (3, 4, 5), (2, 7, 3), (8, 16, 32)]]
+    trials = [_rnn_step_trial(rng, *sizes) for sizes in SIZES]
     return run_check("rnn_step", rnn_step, numpy_rnn.rnn_step, trials, verbose=verbose)
 
 
@@ -179,3 +178,65 @@ def check_numerical_gradient(numerical_gradient: Callable, seed: int = 0, verbos
     ]
     return run_check("numerical_gradient", numerical_gradient, gradcheck.numerical_gradient, trials,
                      atol=1e-7, rtol=1e-5, verbose=verbose)
+
+
+def _one_gate_check(exercise, candidate, activation, prefix, seed, verbose):
+    """Check a single gate ``fn(x_t, h_prev, W_x?, W_h?, b_x?, b_h?)`` named with the gate's letter."""
+    rng = np.random.default_rng(seed)
+    names = dict(W_x=f"W_i{prefix}", W_h=f"W_h{prefix}", b_x=f"b_i{prefix}", b_h=f"b_h{prefix}")
+    trials = [random_trial(rng, f"B={B}, D={D}, H={H}", x_t=(B, D), h_prev=(B, H), **{
+        names["W_x"]: (H, D), names["W_h"]: (H, H), names["b_x"]: (H,), names["b_h"]: (H,)}) for B, D, H in SIZES]
+
+    def reference(x_t, h_prev, **weights):
+        block = {ours: weights[theirs] for ours, theirs in names.items()}
+        return numpy_lstm.gate(x_t, h_prev, activation=activation, **block)
+
+    return run_check(exercise, candidate, reference, trials, verbose=verbose)
+
+
+def check_forget_gate(forget_gate: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``forget_gate(x_t, h_prev, W_if, W_hf, b_if, b_hf) -> f_t`` ``(B, H)``."""
+    return _one_gate_check("forget_gate", forget_gate, sigmoid, "f", seed, verbose)
+
+
+def check_candidate(candidate: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``candidate(x_t, h_prev, W_ig, W_hg, b_ig, b_hg) -> g_t`` ``(B, H)``."""
+    return _one_gate_check("candidate", candidate, np.tanh, "g", seed, verbose)
+
+
+def check_cell_update(cell_update: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``cell_update(c_prev, forget_gate, input_gate, candidate) -> c_t`` ``(B, H)``."""
+    rng = np.random.default_rng(seed)
+    trials = []
+    for B, _, H in SIZES:
+        trial = random_trial(rng, f"B={B}, H={H}", c_prev=(B, H), candidate=(B, H))
+        gates = dict(forget_gate=rng.uniform(size=(B, H)), input_gate=rng.uniform(size=(B, H)))
+        trials.append(Trial(trial.description, {**trial.kwargs, **gates}))
+    return run_check("cell_update", cell_update, numpy_lstm.cell_update, trials, verbose=verbose)
+
+
+def check_hidden_state(hidden_state: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``hidden_state(output_gate, cell_state) -> h_t`` ``(B, H)``."""
+    rng = np.random.default_rng(seed)
+    trials = [Trial(f"B={B}, H={H}", dict(output_gate=rng.uniform(size=(B, H)), cell_state=3 * rng.normal(size=(B, H))))
+              for B, _, H in SIZES]
+    return run_check("hidden_state", hidden_state, numpy_lstm.hidden_state, trials, verbose=verbose)
+
+
+def check_lstm_step(lstm_step: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``lstm_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh) -> (h_t, c_t)``, gates ``i, f, g, o``."""
+    rng = np.random.default_rng(seed)
+    trials = [random_trial(rng, f"B={B}, D={D}, H={H}", x_t=(B, D), h_prev=(B, H), c_prev=(B, H),
+                           W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,)) for B, D, H in SIZES]
+    return run_check("lstm_step", lstm_step, numpy_lstm.lstm_step, trials, verbose=verbose)
+
+
+def check_adam_update(adam_update: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``adam_update(param, grad, m, v, step, lr, beta1, beta2, eps) -> (param, m, v)``."""
+    rng = np.random.default_rng(seed)
+    trials = []
+    for step in (1, 2, 10):
+        trial = random_trial(rng, f"step {step}", param=(3, 4), grad=(3, 4), m=(3, 4))
+        kwargs = dict(trial.kwargs, v=rng.uniform(size=(3, 4)), step=step, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8)
+        trials.append(Trial(trial.description, kwargs))
+    return run_check("adam_update", adam_update, optim.adam_update, trials, verbose=verbose)

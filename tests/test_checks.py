@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from lstm_course import checks, clipping, gradcheck, numpy_rnn
+from lstm_course import checks, clipping, gradcheck, numpy_lstm, numpy_rnn, optim
+from lstm_course.activations import sigmoid
 
 
 def not_implemented(*args, **kwargs):
@@ -14,7 +15,30 @@ CASES = [
     (checks.check_rnn_step, numpy_rnn.rnn_step),
     (checks.check_clip_grad_norm, clipping.clip_grad_norm),
     (checks.check_numerical_gradient, gradcheck.numerical_gradient),
+    (checks.check_forget_gate, lambda x_t, h_prev, W_if, W_hf, b_if, b_hf: sigmoid(x_t @ W_if.T + b_if + h_prev @ W_hf.T + b_hf)),
+    (checks.check_candidate, lambda x_t, h_prev, W_ig, W_hg, b_ig, b_hg: np.tanh(x_t @ W_ig.T + b_ig + h_prev @ W_hg.T + b_hg)),
+    (checks.check_cell_update, numpy_lstm.cell_update),
+    (checks.check_hidden_state, numpy_lstm.hidden_state),
+    (checks.check_lstm_step, numpy_lstm.lstm_step),
+    (checks.check_adam_update, optim.adam_update),
 ]
+
+
+WRONG_ANSWERS = [
+    (checks.check_forget_gate, lambda x_t, h_prev, W_if, W_hf, b_if, b_hf: np.tanh(x_t @ W_if.T + b_if + h_prev @ W_hf.T + b_hf)),
+    (checks.check_candidate, lambda x_t, h_prev, W_ig, W_hg, b_ig, b_hg: sigmoid(x_t @ W_ig.T + b_ig + h_prev @ W_hg.T + b_hg)),
+    (checks.check_cell_update, lambda c_prev, forget_gate, input_gate, candidate: forget_gate * c_prev + candidate),
+    (checks.check_hidden_state, lambda output_gate, cell_state: np.tanh(output_gate * cell_state)),
+    (checks.check_lstm_step, lambda **kw: numpy_lstm.lstm_step(**{**kw, "b_hh": 0 * kw["b_hh"]})),
+    (checks.check_adam_update, lambda param, grad, m, v, step, lr, beta1, beta2, eps: optim.adam_update(
+        param, grad, m, v, 1, lr, beta1, beta2, eps)),  # forgets the bias correction's step
+]
+
+
+@pytest.mark.parametrize("check, wrong", WRONG_ANSWERS)
+def test_wrong_answers_score_zero(check, wrong):
+    result = check(wrong, verbose=False)
+    assert not result.passed and result.score == 0 and "differ" in result.message
 
 
 @pytest.mark.parametrize("check, reference", CASES)

@@ -1,0 +1,265 @@
+"""The LSTM in NumPy: one gate at a time, one step, a whole sequence, and backpropagation through time.
+
+Equations for one step, in PyTorch's ``torch.nn.LSTM`` form::
+
+    i_t = sigmoid(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)     input gate
+    f_t = sigmoid(W_if x_t + b_if + W_hf h_{t-1} + b_hf)     forget gate
+    g_t =    tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)     candidate (often written C~_t)
+    o_t = sigmoid(W_io x_t + b_io + W_ho h_{t-1} + b_ho)     output gate
+    c_t = f_t * c_{t-1} + i_t * g_t                          cell state
+    h_t = o_t * tanh(c_t)                                    hidden state
+
+Layout, used everywhere in the course: the four gates' weights are stacked row-wise in the order
+``i, f, g, o`` (:data:`GATES`), exactly as ``torch.nn.LSTM`` stores them. With input width ``D``
+and hidden size ``H``: ``W_ih`` is ``(4H, D)``, ``W_hh`` is ``(4H, H)``, ``b_ih`` and ``b_hh``
+are ``(4H,)``, and rows ``k*H:(k+1)*H`` belong to gate ``GATES[k]``. Sequences are time-major:
+``x`` is ``(T, B, D)``; states ``h`` and ``c`` are ``(B, H)``. float32 in gives float32 out.
+(char-rnn and CS231n order the gates ``i, f, o, g``; their weights need reordering to load here.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstm_course.activations import sigmoid, tanh_derivative_from_output
+from lstm_course.validation import as_float_array, common_dtype, expect_ndim, expect_shape
+
+GATES = ("i", "f", "g", "o")
+"""Gate order along the ``4H`` axis, as in ``torch.nn.LSTM``."""
+
+
+def gate_slice(gate: str, hidden_size: int) -> slice:
+    """Rows of the stacked ``4H`` axis that belong to ``gate`` (one of ``"i", "f", "g", "o"``)."""
+    if gate not in GATES:
+        raise ValueError(f"gate: expected one of {GATES}, got {gate!r}")
+    k = GATES.index(gate)
+    return slice(k * hidden_size, (k + 1) * hidden_size)
+
+
+def gate_parameters(gate: str, W_ih, W_hh, b_ih, b_hh) -> dict[str, np.ndarray]:
+    """One gate's block of the stacked parameters: ``W_x (H, D)``, ``W_h (H, H)``, ``b_x``, ``b_h (H,)``.
+
+    For the forget gate these are ``W_if, W_hf, b_if, b_hf`` in the equations above.
+    """
+    hidden_size, _ = _validate_weights(W_ih, W_hh, b_ih, b_hh)
+    rows = gate_slice(gate, hidden_size)
+    return dict(W_x=W_ih[rows], W_h=W_hh[rows], b_x=b_ih[rows], b_h=b_hh[rows])
+
+
+def affine(x_t, h_prev, W_x, W_h, b_x, b_h) -> np.ndarray:
+    """``W_x x_t + b_x + W_h h_prev + b_h`` for a batch of row vectors.
+
+    With one gate's block (``W_x`` ``(H, D)``) this is that gate's pre-activation ``(B, H)``; with
+    the stacked ``W_ih`` ``(4H, D)`` it is all four at once, ``(B, 4H)``.
+    """
+    return x_t @ W_x.T + b_x + h_prev @ W_h.T + b_h
+
+
+def gate(x_t, h_prev, W_x, W_h, b_x, b_h, activation=sigmoid) -> np.ndarray:
+    """One gate for a batch: ``activation(W_x x_t + b_x + W_h h_prev + b_h)``, ``(B, H)``.
+
+    ``sigmoid`` for the input, forget and output gates; ``np.tanh`` for the candidate.
+    """
+    return activation(affine(x_t, h_prev, W_x, W_h, b_x, b_h))
+
+
+def activate_gates(preactivations: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Apply each gate's nonlinearity to stacked pre-activations ``(..., 4H)``, in the layout ``i, f, g, o``.
+
+    Sigmoid for ``i``, ``f`` and ``o`` (a fraction between 0 and 1), tanh for ``g`` (a value
+    between -1 and 1). Uses ``sigmoid(z) = (1 + tanh(z / 2)) / 2`` so that a single ``tanh``
+    pass covers all four gates; finite and warning-free for any finite input. Writes into
+    ``out`` (which may be ``preactivations`` itself) when given.
+    """
+    hidden_size = preactivations.shape[-1] // 4
+    g = gate_slice("g", hidden_size)
+    sigmoid_gates = (slice(0, 2 * hidden_size), gate_slice("o", hidden_size))  # i and f, then o
+    out = np.multiply(preactivations, 0.5, out=out)
+    out[..., g] = 2 * out[..., g]  # the candidate is tanh(z), not tanh(z / 2)
+    np.tanh(out, out=out)
+    for rows in sigmoid_gates:
+        out[..., rows] += 1
+        out[..., rows] *= 0.5
+    return out
+
+
+def split_gates(stacked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Views of the four gates ``(i, f, g, o)`` of an array whose last axis is ``4H``."""
+    hidden_size = stacked.shape[-1] // 4
+    return tuple(stacked[..., gate_slice(name, hidden_size)] for name in GATES)
+
+
+def cell_update(c_prev, forget_gate, input_gate, candidate) -> np.ndarray:
+    """The constant error carousel: ``c_t = f_t * c_{t-1} + i_t * g_t``, all ``(B, H)``."""
+    return forget_gate * c_prev + input_gate * candidate
+
+
+def hidden_state(output_gate, cell_state) -> np.ndarray:
+    """What the cell exposes: ``h_t = o_t * tanh(c_t)``, ``(B, H)``."""
+    return output_gate * np.tanh(cell_state)
+
+
+def _step_from_activations(activations, c_prev):
+    """Cell and hidden state from the four activated gates ``(B, 4H)``; returns ``(h_t, c_t, tanh(c_t))``."""
+    input_gate, forget_gate, candidate, output_gate = split_gates(activations)
+    c_t = cell_update(c_prev, forget_gate, input_gate, candidate)
+    tanh_c = np.tanh(c_t)
+    return output_gate * tanh_c, c_t, tanh_c
+
+
+def _validate_weights(W_ih, W_hh, b_ih, b_hh):
+    """Check the stacked parameters against each other; return ``(H, D)``."""
+    W_ih = as_float_array("W_ih", W_ih)
+    expect_ndim("W_ih", W_ih, 2, "(4H, D)")
+    rows, input_size = W_ih.shape
+    if rows % 4:
+        raise ValueError(f"W_ih: expected 4H rows (the gates i, f, g, o stacked), got shape {W_ih.shape}")
+    hidden_size = rows // 4
+    expect_shape("W_hh", as_float_array("W_hh", W_hh), (rows, hidden_size), "(4H, H)")
+    expect_shape("b_ih", as_float_array("b_ih", b_ih), (rows,), "(4H,)")
+    expect_shape("b_hh", as_float_array("b_hh", b_hh), (rows,), "(4H,)")
+    return hidden_size, input_size
+
+
+def _validate_states(batch_size, hidden_size, **states):
+    for name, state in states.items():
+        expect_shape(name, as_float_array(name, state), (batch_size, hidden_size), "(B, H)")
+
+
+def lstm_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    """One LSTM step. ``x_t``: ``(B, D)``; ``h_prev``, ``c_prev``: ``(B, H)``. Returns ``(h_t, c_t)``."""
+    hidden_size, input_size = _validate_weights(W_ih, W_hh, b_ih, b_hh)
+    x_t = as_float_array("x_t", x_t)
+    expect_ndim("x_t", x_t, 2, "(B, D)")
+    expect_shape("x_t", x_t, (x_t.shape[0], input_size), "(B, D)")
+    _validate_states(x_t.shape[0], hidden_size, h_prev=h_prev, c_prev=c_prev)
+    common_dtype(dict(x_t=x_t, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh))
+    activations = activate_gates(affine(x_t, h_prev, W_ih, W_hh, b_ih, b_hh))
+    h_t, c_t, _ = _step_from_activations(activations, c_prev)
+    return h_t, c_t
+
+
+def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    """Run the LSTM over a sequence.
+
+    Args:
+        x: inputs, ``(T, B, D)``.
+        h0, c0: initial hidden and cell state, ``(B, H)`` each.
+        W_ih: ``(4H, D)``; W_hh: ``(4H, H)``; b_ih, b_hh: ``(4H,)``; gates stacked ``i, f, g, o``.
+
+    Returns:
+        ``(hs, (h_T, c_T), cache)``: every hidden state ``(T, B, H)``, the final states ``(B, H)``,
+        and what :func:`lstm_backward` needs.
+    """
+    hidden_size, input_size = _validate_weights(W_ih, W_hh, b_ih, b_hh)
+    x = as_float_array("x", x)
+    expect_ndim("x", x, 3, "(T, B, D)")
+    num_steps, batch_size, _ = x.shape
+    expect_shape("x", x, (num_steps, batch_size, input_size), "(T, B, D)")
+    _validate_states(batch_size, hidden_size, h0=h0, c0=c0)
+    dtype = common_dtype(dict(x=x, h0=h0, c0=c0, W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh))
+
+    # Everything that does not depend on the previous state, for all steps in one product.
+    input_projection = x @ W_ih.T + (b_ih + b_hh)
+    gates = np.empty((num_steps, batch_size, 4 * hidden_size), dtype=dtype)
+    hs = np.empty((num_steps, batch_size, hidden_size), dtype=dtype)
+    cs = np.empty_like(hs)
+    tanh_cs = np.empty_like(hs)
+    W_hh_T = np.ascontiguousarray(W_hh.T)  # (H, 4H), contiguous: faster products in the loop
+    h, c = h0, c0
+    for t in range(num_steps):
+        np.matmul(h, W_hh_T, out=gates[t])  # one fused 4H-wide product for all four gates
+        gates[t] += input_projection[t]
+        activate_gates(gates[t], out=gates[t])
+        h, c, tanh_cs[t] = _step_from_activations(gates[t], c)
+        hs[t], cs[t] = h, c
+    cache = dict(x=x, h0=h0, c0=c0, W_ih=W_ih, W_hh=W_hh, gates=gates, hs=hs, cs=cs, tanh_cs=tanh_cs)
+    return hs, (h, c), cache
+
+
+def lstm_backward(d_hs, cache, d_hT=None, d_cT=None):
+    """Backpropagation through time for :func:`lstm_forward`.
+
+    Args:
+        d_hs: gradient of the loss with respect to every output ``hs``, ``(T, B, H)``.
+        cache: the third value returned by :func:`lstm_forward`.
+        d_hT, d_cT: optional gradients with respect to the final states, ``(B, H)`` each.
+
+    Returns:
+        dict of gradients keyed ``x, h0, c0, W_ih, W_hh, b_ih, b_hh``, each shaped like its input.
+
+    Per step, going backwards (``dh`` and ``dc`` are the total gradients reaching ``h_t``, ``c_t``)::
+
+        d_o = dh * tanh(c_t)
+        dc  = dc_from_step_t+1 + dh * o_t * (1 - tanh(c_t)**2)
+        d_i = dc * g_t,   d_f = dc * c_{t-1},   d_g = dc * i_t
+        dc_to_step_t-1 = dc * f_t                       <- the carousel: only f_t scales it
+        dz  = [d_i * i(1-i), d_f * f(1-f), d_g * (1-g**2), d_o * o(1-o)]   (pre-activations)
+        dh_to_step_t-1 = dz @ W_hh
+    """
+    x, h0, c0, W_ih, W_hh = (cache[key] for key in ("x", "h0", "c0", "W_ih", "W_hh"))
+    gates, hs, cs, tanh_cs = (cache[key] for key in ("gates", "hs", "cs", "tanh_cs"))
+    d_hs = as_float_array("d_hs", d_hs)
+    expect_shape("d_hs", d_hs, hs.shape, "(T, B, H)")
+    d_h_next, d_c_next = np.zeros_like(h0), np.zeros_like(c0)
+    if d_hT is not None:
+        expect_shape("d_hT", as_float_array("d_hT", d_hT), h0.shape, "(B, H)")
+        d_h_next = d_hT.astype(hs.dtype, copy=True)
+    if d_cT is not None:
+        expect_shape("d_cT", as_float_array("d_cT", d_cT), c0.shape, "(B, H)")
+        d_c_next = d_cT.astype(hs.dtype, copy=True)
+    common_dtype(dict(hs=hs, d_hs=d_hs, d_hT=d_hT, d_cT=d_cT))
+
+    num_steps, _, hidden_size = hs.shape
+    # Local derivatives of every gate's nonlinearity, for all steps at once:
+    # sigmoid' = s(1-s) for i, f, o and tanh' = 1-g^2 for the candidate g.
+    gate_slopes = gates * (1 - gates)
+    g = gate_slice("g", hidden_size)
+    gate_slopes[..., g] = tanh_derivative_from_output(gates[..., g])
+    c_prevs = np.concatenate([c0[None], cs[:-1]])
+    # How much of dh_t reaches c_t through h_t = o_t * tanh(c_t): o_t * (1 - tanh(c_t)^2).
+    h_to_c = split_gates(gates)[3] * tanh_derivative_from_output(tanh_cs)
+
+    d_preactivations = np.empty_like(gates)
+    d_activations = np.empty_like(gates[0])
+    d_i, d_f, d_g, d_o = split_gates(d_activations)  # views: writing them fills d_activations
+    for t in reversed(range(num_steps)):
+        input_gate, forget_gate, candidate, _ = split_gates(gates[t])
+        d_h = d_hs[t] + d_h_next
+        d_o[...] = d_h * tanh_cs[t]
+        d_c = d_c_next + d_h * h_to_c[t]
+        d_i[...] = d_c * candidate
+        d_f[...] = d_c * c_prevs[t]
+        d_g[...] = d_c * input_gate
+        d_c_next = d_c * forget_gate
+        np.multiply(d_activations, gate_slopes[t], out=d_preactivations[t])
+        d_h_next = d_preactivations[t] @ W_hh
+
+    # Weight and input gradients: one product each over all steps and sequences.
+    h_prevs = np.concatenate([h0[None], hs[:-1]])
+    flat_d_z = d_preactivations.reshape(-1, 4 * hidden_size)
+    d_bias = flat_d_z.sum(axis=0)
+    return dict(
+        x=d_preactivations @ W_ih,
+        h0=d_h_next,
+        c0=d_c_next,
+        W_ih=flat_d_z.T @ x.reshape(-1, x.shape[-1]),
+        W_hh=flat_d_z.T @ h_prevs.reshape(-1, hidden_size),
+        b_ih=d_bias,
+        b_hh=d_bias.copy(),
+    )
+
+
+def init_params(input_size: int, hidden_size: int, rng: np.random.Generator, dtype=np.float64,
+                forget_bias: float = 0.0) -> dict[str, np.ndarray]:
+    """Parameters initialised as ``torch.nn.LSTM`` does: every entry ``U(-1/sqrt(H), 1/sqrt(H))``.
+
+    ``forget_bias`` is added to the forget gate's part of ``b_ih`` (1.0 is the usual choice; see
+    the forget-gate chapter). Returns a dict keyed ``W_ih (4H, D), W_hh (4H, H), b_ih, b_hh (4H,)``.
+    """
+    bound = 1.0 / np.sqrt(hidden_size)
+    shapes = dict(W_ih=(4 * hidden_size, input_size), W_hh=(4 * hidden_size, hidden_size),
+                  b_ih=(4 * hidden_size,), b_hh=(4 * hidden_size,))
+    params = {name: rng.uniform(-bound, bound, size=shape).astype(dtype) for name, shape in shapes.items()}
+    params["b_ih"][gate_slice("f", hidden_size)] += forget_bias
+    return params

@@ -1,0 +1,149 @@
+import numpy as np
+import pytest
+import torch
+
+from lstm_course import numpy_lstm
+from lstm_course.activations import sigmoid
+from lstm_course.gradcheck import gradient_errors
+
+T, B, D, H = 5, 3, 4, 6
+TORCH_NAMES = dict(W_ih="weight_ih_l0", W_hh="weight_hh_l0", b_ih="bias_ih_l0", b_hh="bias_hh_l0")
+
+
+def make_inputs(rng, dtype=np.float64):
+    params = dict(
+        W_ih=rng.normal(scale=0.5, size=(4 * H, D)),
+        W_hh=rng.normal(scale=0.5, size=(4 * H, H)),
+        b_ih=rng.normal(size=4 * H),
+        b_hh=rng.normal(size=4 * H),
+    )
+    arrays = dict(x=rng.normal(size=(T, B, D)), h0=rng.normal(size=(B, H)), c0=rng.normal(size=(B, H)), **params)
+    return {name: value.astype(dtype) for name, value in arrays.items()}
+
+
+def torch_lstm_with(inputs):
+    lstm = torch.nn.LSTM(D, H).double()
+    with torch.no_grad():
+        for ours, theirs in TORCH_NAMES.items():
+            getattr(lstm, theirs).copy_(torch.from_numpy(inputs[ours]))
+    return lstm
+
+
+def params_of(inputs):
+    return {name: inputs[name] for name in TORCH_NAMES}
+
+
+def test_forward_and_every_gradient_match_torch_lstm(rng):
+    inputs = make_inputs(rng)
+    d_hs, d_hT, d_cT = rng.normal(size=(T, B, H)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    hs, (h_T, c_T), cache = numpy_lstm.lstm_forward(**inputs)
+    grads = numpy_lstm.lstm_backward(d_hs, cache, d_hT=d_hT, d_cT=d_cT)
+
+    lstm = torch_lstm_with(inputs)
+    x = torch.from_numpy(inputs["x"]).requires_grad_()
+    h0 = torch.from_numpy(inputs["h0"])[None].clone().requires_grad_()
+    c0 = torch.from_numpy(inputs["c0"])[None].clone().requires_grad_()
+    out, (h_n, c_n) = lstm(x, (h0, c0))
+    loss = (out * torch.from_numpy(d_hs)).sum() + (h_n[0] * torch.from_numpy(d_hT)).sum()
+    (loss + (c_n[0] * torch.from_numpy(d_cT)).sum()).backward()
+
+    np.testing.assert_allclose(hs, out.detach().numpy(), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(h_T, h_n[0].detach().numpy(), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(c_T, c_n[0].detach().numpy(), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(grads["x"], x.grad.numpy(), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(grads["h0"], h0.grad[0].numpy(), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(grads["c0"], c0.grad[0].numpy(), rtol=0, atol=1e-9)
+    for ours, theirs in TORCH_NAMES.items():
+        np.testing.assert_allclose(grads[ours], getattr(lstm, theirs).grad.numpy(), rtol=0, atol=1e-9)
+
+
+def test_backward_matches_finite_differences(rng):
+    inputs = make_inputs(rng)
+    d_hs, d_hT, d_cT = rng.normal(size=(T, B, H)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    _, _, cache = numpy_lstm.lstm_forward(**inputs)
+    grads = numpy_lstm.lstm_backward(d_hs, cache, d_hT=d_hT, d_cT=d_cT)
+
+    def loss():
+        hs, (h_T, c_T), _ = numpy_lstm.lstm_forward(**inputs)
+        return np.sum(hs * d_hs) + np.sum(h_T * d_hT) + np.sum(c_T * d_cT)
+
+    errors = gradient_errors(loss, inputs, grads)
+    assert set(errors) == {"x", "h0", "c0", "W_ih", "W_hh", "b_ih", "b_hh"}
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_one_step_functions_agree_with_the_sequence_forward(rng):
+    inputs = make_inputs(rng)
+    hs, _, cache = numpy_lstm.lstm_forward(**inputs)
+    x_t, h_prev, c_prev = inputs["x"][0], inputs["h0"], inputs["c0"]
+    h_1, c_1 = numpy_lstm.lstm_step(x_t, h_prev, c_prev, **params_of(inputs))
+    np.testing.assert_allclose(h_1, hs[0], atol=1e-14)
+    np.testing.assert_allclose(c_1, cache["cs"][0], atol=1e-14)
+
+    # Gate by gate, with each gate's own block of the stacked weights.
+    gates = {}
+    for name in numpy_lstm.GATES:
+        activation = np.tanh if name == "g" else sigmoid
+        block = numpy_lstm.gate_parameters(name, **params_of(inputs))
+        gates[name] = numpy_lstm.gate(x_t, h_prev, activation=activation, **block)
+    c_by_gates = numpy_lstm.cell_update(c_prev, gates["f"], gates["i"], gates["g"])
+    np.testing.assert_allclose(c_by_gates, c_1, atol=1e-14)
+    np.testing.assert_allclose(numpy_lstm.hidden_state(gates["o"], c_by_gates), h_1, atol=1e-14)
+
+
+def test_gate_blocks_follow_torch_order(rng):
+    inputs = make_inputs(rng)
+    lstm = torch_lstm_with(inputs)
+    forget_rows = lstm.weight_ih_l0.detach().numpy()[H:2 * H]  # PyTorch: W_ii | W_if | W_ig | W_io
+    np.testing.assert_array_equal(numpy_lstm.gate_parameters("f", **params_of(inputs))["W_x"], forget_rows)
+    with pytest.raises(ValueError, match=r"gate: expected one of \('i', 'f', 'g', 'o'\), got 'c'"):
+        numpy_lstm.gate_slice("c", H)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_preserved(rng, dtype):
+    inputs = make_inputs(rng, dtype)
+    hs, (h_T, c_T), cache = numpy_lstm.lstm_forward(**inputs)
+    grads = numpy_lstm.lstm_backward(np.ones_like(hs), cache)
+    assert hs.dtype == h_T.dtype == c_T.dtype == dtype
+    assert all(g.dtype == dtype for g in grads.values())
+
+
+def test_huge_preactivations_stay_finite_without_warnings(rng):
+    inputs = make_inputs(rng)
+    inputs["b_ih"] = np.tile([1000.0, -1000.0], 2 * H)  # pre-activations of about +-1000
+    with np.errstate(all="raise"):
+        hs, (h_T, c_T), cache = numpy_lstm.lstm_forward(**inputs)
+        grads = numpy_lstm.lstm_backward(np.ones_like(hs), cache)
+    assert np.all(np.isfinite(hs)) and np.all(np.isfinite(c_T))
+    assert all(np.all(np.isfinite(g)) for g in grads.values())
+    gates = numpy_lstm.activate_gates(np.array([[-1000.0, 1000.0] * 2]))
+    assert np.all((gates >= -1) & (gates <= 1))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda a: a.update(x=a["x"][:, :, :2]), r"x: expected shape \(T, B, D\) = \(5, 3, 4\), got \(5, 3, 2\)"),
+        (lambda a: a.update(h0=a["h0"][:2]), r"h0: expected shape \(B, H\) = \(3, 6\), got \(2, 6\)"),
+        (lambda a: a.update(c0=a["c0"][:, :5]), r"c0: expected shape \(B, H\) = \(3, 6\), got \(3, 5\)"),
+        (lambda a: a.update(W_ih=a["W_ih"][:22]), r"W_ih: expected 4H rows .*got shape \(22, 4\)"),
+        (lambda a: a.update(W_hh=a["W_hh"][:20]), r"W_hh: expected shape \(4H, H\) = \(24, 6\), got \(20, 6\)"),
+        (lambda a: a.update(b_hh=a["b_hh"][:6]), r"b_hh: expected shape \(4H,\) = \(24,\), got \(6,\)"),
+        (lambda a: a.update(c0=a["c0"].astype(np.float32)), r"c0: expected dtype float64"),
+    ],
+)
+def test_bad_input_names_the_argument_and_shapes(rng, change, message):
+    inputs = make_inputs(rng)
+    change(inputs)
+    with pytest.raises(ValueError, match=message):
+        numpy_lstm.lstm_forward(**inputs)
+
+
+def test_backward_rejects_wrongly_shaped_gradients(rng):
+    inputs = make_inputs(rng)
+    _, _, cache = numpy_lstm.lstm_forward(**inputs)
+    with pytest.raises(ValueError, match=r"d_hs: expected shape \(T, B, H\) = \(5, 3, 6\), got \(5, 3, 5\)"):
+        numpy_lstm.lstm_backward(np.ones((T, B, 5)), cache)
+    with pytest.raises(ValueError, match=r"d_cT: expected shape \(B, H\) = \(3, 6\), got \(6,\)"):
+        numpy_lstm.lstm_backward(np.ones((T, B, H)), cache, d_cT=np.ones(H))
