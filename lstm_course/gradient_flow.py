@@ -1,6 +1,6 @@
 """Measuring how much gradient reaches earlier steps: the vanishing and exploding gradient.
 
-The measurement used in chapter 1 (for the RNN) and again for the LSTM: put a loss on the last
+The measurement used in chapter 1 (for the RNN) and again in chapter 4 (for the LSTM): put a loss on the last
 step ``T`` only, backpropagate, and record the norm of the gradient reaching the input at every
 earlier step ``t``. Plotted against the lag ``T - t`` on a log axis, a vanishing gradient is a
 straight line falling at a rate set by the recurrent weights.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_course import numpy_rnn
+from lstm_course import numpy_lstm, numpy_rnn
 from lstm_course.validation import as_float_array
 
 
@@ -44,6 +44,18 @@ def random_rnn_weights(input_size: int, hidden_size: int, spectral_radius: float
     )
 
 
+def _loss_on_last_step(hs: np.ndarray) -> np.ndarray:
+    """``d_hs`` for the loss ``L = sum(h_T)``: gradient 1 on every unit of the last step, 0 elsewhere."""
+    d_hs = np.zeros_like(hs)
+    d_hs[-1] = 1.0
+    return d_hs
+
+
+def _norms_by_lag(d_x: np.ndarray) -> np.ndarray:
+    """Mean over the batch of ``||dL/dx_t||``, reordered so that entry ``k`` is lag ``k``."""
+    return np.linalg.norm(d_x, axis=2).mean(axis=1)[::-1]
+
+
 def rnn_gradient_norms_by_lag(params: dict, x: np.ndarray) -> np.ndarray:
     """Norm of ``dL/dx_t`` for a loss on the last step only, indexed by lag ``T - 1 - t``.
 
@@ -56,15 +68,19 @@ def rnn_gradient_norms_by_lag(params: dict, x: np.ndarray) -> np.ndarray:
         loss is ``L = sum(h_T)`` (every unit of the last state gets gradient 1). Entry 0 is the
         gradient at the step the loss sits on.
     """
-    num_steps, batch_size, _ = x.shape
-    hidden_size = params["W_hh"].shape[0]
-    h0 = np.zeros((batch_size, hidden_size), dtype=x.dtype)
+    h0 = np.zeros((x.shape[1], params["W_hh"].shape[0]), dtype=x.dtype)
     hs, _, cache = numpy_rnn.rnn_forward(x, h0, **params)
-    d_hs = np.zeros_like(hs)
-    d_hs[-1] = 1.0
-    grads = numpy_rnn.rnn_backward(d_hs, cache)
-    norms_by_step = np.linalg.norm(grads["x"], axis=2).mean(axis=1)
-    return norms_by_step[::-1]
+    return _norms_by_lag(numpy_rnn.rnn_backward(_loss_on_last_step(hs), cache)["x"])
+
+
+def lstm_gradient_norms_by_lag(params: dict, x: np.ndarray) -> np.ndarray:
+    """The same measurement as :func:`rnn_gradient_norms_by_lag`, for an LSTM (zero initial states).
+
+    ``params`` holds ``W_ih (4H, D), W_hh (4H, H), b_ih, b_hh (4H,)``; returns ``(T,)``.
+    """
+    zeros = np.zeros((x.shape[1], params["W_hh"].shape[1]), dtype=x.dtype)
+    hs, _, cache = numpy_lstm.lstm_forward(x, zeros, zeros, **params)
+    return _norms_by_lag(numpy_lstm.lstm_backward(_loss_on_last_step(hs), cache)["x"])
 
 
 def per_step_factor(norms_by_lag: np.ndarray, start: int = 10, stop: int = 60) -> float:

@@ -46,6 +46,16 @@ def gate_parameters(gate: str, W_ih, W_hh, b_ih, b_hh) -> dict[str, np.ndarray]:
     return dict(W_x=W_ih[rows], W_h=W_hh[rows], b_x=b_ih[rows], b_h=b_hh[rows])
 
 
+def concatenated_form(W_x, W_h, b_x, b_h) -> tuple[np.ndarray, np.ndarray]:
+    """One gate's weights in the concatenated form ``sigmoid(W [h_{t-1}, x_t] + b)``.
+
+    Many texts (Olah's diagrams, Gers et al.) write a gate as one matrix applied to the
+    concatenation of ``h_{t-1}`` and ``x_t``. That matrix is ``W = [W_h | W_x]``, ``(H, H + D)``,
+    and the single bias is ``b = b_x + b_h``: PyTorch's two biases only ever appear summed.
+    """
+    return np.concatenate([W_h, W_x], axis=1), b_x + b_h
+
+
 def affine(x_t, h_prev, W_x, W_h, b_x, b_h) -> np.ndarray:
     """``W_x x_t + b_x + W_h h_prev + b_h`` for a batch of row vectors.
 

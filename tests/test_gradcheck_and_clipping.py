@@ -70,3 +70,15 @@ def test_gradient_flow_rejects_bad_arguments(rng):
         gradient_flow.random_rnn_weights(4, 0, 0.9, rng)
     with pytest.raises(ValueError, match="start, stop: expected 0 <= start < stop < 5"):
         gradient_flow.per_step_factor(np.ones(5), 2, 9)
+
+
+def test_lstm_gradient_survives_longer_than_the_rnn_gradient():
+    from lstm_course import numpy_lstm
+
+    x = np.random.default_rng(2).normal(size=(80, 8, 4))
+    rnn = gradient_flow.rnn_gradient_norms_by_lag(
+        gradient_flow.random_rnn_weights(4, 32, 0.9, np.random.default_rng(1)), x)
+    lstm_params = numpy_lstm.init_params(4, 32, np.random.default_rng(1), forget_bias=3.0)
+    lstm = gradient_flow.lstm_gradient_norms_by_lag(lstm_params, x)
+    assert lstm.shape == (80,)
+    assert gradient_flow.per_step_factor(lstm) > gradient_flow.per_step_factor(rnn)

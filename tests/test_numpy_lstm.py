@@ -147,3 +147,23 @@ def test_backward_rejects_wrongly_shaped_gradients(rng):
         numpy_lstm.lstm_backward(np.ones((T, B, 5)), cache)
     with pytest.raises(ValueError, match=r"d_cT: expected shape \(B, H\) = \(3, 6\), got \(6,\)"):
         numpy_lstm.lstm_backward(np.ones((T, B, H)), cache, d_cT=np.ones(H))
+
+
+def test_concatenated_form_gives_the_same_gate(rng):
+    inputs = make_inputs(rng)
+    block = numpy_lstm.gate_parameters("f", **params_of(inputs))
+    W_f, b_f = numpy_lstm.concatenated_form(**block)
+    assert W_f.shape == (H, H + D) and b_f.shape == (H,)
+    x_t, h_prev = inputs["x"][0], inputs["h0"]
+    concatenated = sigmoid(np.concatenate([h_prev, x_t], axis=1) @ W_f.T + b_f)
+    np.testing.assert_allclose(concatenated, numpy_lstm.gate(x_t, h_prev, **block), atol=1e-14)
+
+
+def test_with_no_recurrent_weights_the_cell_gradient_is_the_product_of_forget_gates(rng):
+    """dc_T/dc_0 = prod_t diag(f_t) exactly, once W_hh removes the paths through h."""
+    inputs = make_inputs(rng)
+    inputs["W_hh"] = np.zeros_like(inputs["W_hh"])
+    hs, _, cache = numpy_lstm.lstm_forward(**inputs)
+    grads = numpy_lstm.lstm_backward(np.zeros_like(hs), cache, d_cT=np.ones((B, H)))
+    forget_gates = numpy_lstm.split_gates(cache["gates"])[1]
+    np.testing.assert_allclose(grads["c0"], forget_gates.prod(axis=0), rtol=1e-12)
