@@ -49,3 +49,14 @@ def test_toc_and_chapters_folder_list_the_same_notebooks():
     listed = {Path(name).with_suffix("").as_posix() for name in toc_files([toc])}
     present = {path.relative_to(ROOT).with_suffix("").as_posix() for path in NOTEBOOKS}
     assert {name for name in listed if name.startswith("chapters/")} == present
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_nbval_markers_are_ones_nbval_recognises(path):
+    """nbval reads '# NBVAL_IGNORE_OUTPUT' only alone on its line; anything after it disables it silently."""
+    for number, cell in enumerate(code_cells(path), start=1):
+        for line in "".join(cell["source"]).splitlines():
+            if "NBVAL_" in line:
+                assert line.strip().split("#", 1)[-1].strip() in {
+                    "NBVAL_IGNORE_OUTPUT", "NBVAL_CHECK_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION"
+                }, f"{path.name}, code cell {number}: {line.strip()!r} is not a marker nbval recognises"
