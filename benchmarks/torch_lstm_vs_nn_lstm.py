@@ -1,0 +1,69 @@
+"""Training-step time of ``lstm_course.torch_lstm.LSTM`` as a ratio to ``torch.nn.LSTM``, same run.
+
+    .venv/bin/python benchmarks/torch_lstm_vs_nn_lstm.py [--steps 128 --batch 32 --input 64 --hidden 256]
+
+One thread, float32. A training step is a forward pass over the sequence and the backward pass
+of ``sum(output)``. Three variants, repetitions interleaved so that drifts in machine speed affect
+all alike: ``nn.LSTM`` (PyTorch's C++ kernel), our LSTM with its hand-written backward (the
+default), and our LSTM differentiated by autograd step by step. Prints each median and the speed
+ratio ``nn.LSTM time / our time`` (1.0 = parity); target from the course issue: at least 0.7.
+The last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+
+from lstm_course.torch_lstm import LSTM
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=128)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--input", type=int, default=64)
+    parser.add_argument("--hidden", type=int, default=256)
+    parser.add_argument("--repetitions", type=int, default=7)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+
+    reference = torch.nn.LSTM(args.input, args.hidden)
+    models = {"nn.LSTM": reference,
+              "ours, hand-written backward": LSTM(args.input, args.hidden),
+              "ours, autograd backward": LSTM(args.input, args.hidden, hand_written_backward=False)}
+    for model in models.values():
+        model.load_state_dict(reference.state_dict())
+    x = torch.randn(args.steps, args.batch, args.input)
+
+    def training_step(model):
+        model.zero_grad()
+        output, _ = model(x)
+        output.sum().backward()
+
+    timings = {name: [] for name in models}
+    for model in models.values():  # warm-up
+        training_step(model)
+    for _ in range(args.repetitions):
+        for name, model in models.items():
+            start = time.perf_counter()
+            training_step(model)
+            timings[name].append(time.perf_counter() - start)
+
+    medians = {name: 1e3 * float(np.median(times)) for name, times in timings.items()}
+    print(f"1 thread, float32, T={args.steps} B={args.batch} D={args.input} H={args.hidden}, "
+          f"median of {args.repetitions}")
+    for name, ms in medians.items():
+        print(f"{name:<30} {ms:8.1f} ms   speed ratio {medians['nn.LSTM'] / ms:.2f}x")
+    print(json.dumps({"benchmark": "torch_lstm_vs_nn_lstm", "median_ms": {k: round(v, 2) for k, v in medians.items()},
+                      "speed_ratio": round(medians["nn.LSTM"] / medians["ours, hand-written backward"], 3),
+                      "speed_ratio_autograd": round(medians["nn.LSTM"] / medians["ours, autograd backward"], 3)}))
+
+
+if __name__ == "__main__":
+    main()

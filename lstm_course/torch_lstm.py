@@ -1,0 +1,361 @@
+"""A readable LSTM in PyTorch, written from the gate equations: a drop-in for ``torch.nn.LSTM``.
+
+Same constructor arguments, forward signature, return value, defaults and parameter names as
+``torch.nn.LSTM`` and ``torch.nn.LSTMCell``, so ``ours.load_state_dict(theirs.state_dict())``
+works both ways and the outputs can be compared directly. No call into ``nn.LSTM``, ``_VF`` or
+cuDNN: every step is the four gate equations, in the stacked order ``i, f, g, o``::
+
+    gates = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh        (B, 4H), one fused product per step
+    i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of the four blocks
+    c_t = f * c_{t-1} + i * g
+    h_t = o * tanh(c_t)
+
+Shapes follow ``nn.LSTM``: input ``(T, B, D)``, or ``(B, T, D)`` with ``batch_first=True``, or
+``(T, D)`` unbatched, or a ``PackedSequence``; states ``(num_layers * num_directions, B, H)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+
+def gate_activations(input_projection: torch.Tensor, h_prev: torch.Tensor, weight_hh: torch.Tensor) -> torch.Tensor:
+    """The four gates ``(B, 4H)``, order ``i, f, g, o``: sigmoid, sigmoid, tanh, sigmoid of ``z``.
+
+    ``z = input_projection + h_prev W_hh^T``, where ``input_projection = W_ih x_t + b_ih + b_hh``.
+    """
+    gates = torch.addmm(input_projection, h_prev, weight_hh.t())  # one fused 4H-wide product
+    hidden_size = h_prev.shape[1]
+    input_and_forget, candidate, output = gates.split([2 * hidden_size, hidden_size, hidden_size], dim=1)
+    return torch.cat([torch.sigmoid(input_and_forget), torch.tanh(candidate), torch.sigmoid(output)], dim=1)
+
+
+def cell_and_hidden(activations: torch.Tensor, c_prev: torch.Tensor):
+    """``c_t = f * c_prev + i * g`` and ``h_t = o * tanh(c_t)``; returns ``(h_t, c_t, tanh(c_t))``."""
+    input_gate, forget_gate, candidate, output_gate = activations.chunk(4, dim=1)
+    c_t = forget_gate * c_prev + input_gate * candidate
+    tanh_c = torch.tanh(c_t)
+    return output_gate * tanh_c, c_t, tanh_c
+
+
+def lstm_cell(input_projection: torch.Tensor, h_prev: torch.Tensor, c_prev: torch.Tensor,
+              weight_hh: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step given the input's part of the gates, ``input_projection = W_ih x_t + b_ih + b_hh``.
+
+    ``input_projection``: ``(B, 4H)``; ``h_prev``, ``c_prev``: ``(B, H)``; ``weight_hh``: ``(4H, H)``.
+    Returns ``(h_t, c_t)``. Differentiated by autograd.
+    """
+    h_t, c_t, _ = cell_and_hidden(gate_activations(input_projection, h_prev, weight_hh), c_prev)
+    return h_t, c_t
+
+
+def run_direction(input_projection: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor, weight_hh: torch.Tensor,
+                  lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Run :func:`lstm_cell` over ``T`` steps of a precomputed ``(T, B, 4H)`` input projection, with autograd.
+
+    With ``lengths`` (``(B,)``, for padded batches), sequence ``b`` stops updating its state after
+    ``lengths[b]`` steps and its later outputs are zero, as with a ``PackedSequence`` in ``nn.LSTM``.
+    Returns the outputs ``(T, B, H)`` and the final ``h``, ``c``. This is the readable reference;
+    :class:`HandWrittenBackward` computes the same with a faster backward pass.
+    """
+    h, c = h0, c0
+    outputs = []
+    for t in range(input_projection.shape[0]):
+        h_new, c_new = lstm_cell(input_projection[t], h, c, weight_hh)
+        if lengths is None:
+            h, c = h_new, c_new
+            outputs.append(h)
+        else:
+            active = (t < lengths).unsqueeze(1)
+            h, c = torch.where(active, h_new, h), torch.where(active, c_new, c)
+            outputs.append(torch.where(active, h_new, torch.zeros_like(h_new)))
+    return torch.stack(outputs), h, c
+
+
+class HandWrittenBackward(torch.autograd.Function):
+    """:func:`run_direction` with backpropagation through time written out, as in ``numpy_lstm``.
+
+    Autograd would record about a dozen operations per step and replay them backwards one by one.
+    Here the forward pass runs without recording, keeps the gate activations, and the backward pass
+    computes each step's gradient directly from them; the recurrent-weight gradient, a sum over all
+    steps, is one matrix product after the loop. Same inputs and outputs as :func:`run_direction`
+    (first-order gradients only).
+    """
+
+    @staticmethod
+    def forward(ctx, input_projection, h0, c0, weight_hh, lengths):
+        num_steps, batch_size, _ = input_projection.shape
+        hidden_size = h0.shape[1]
+        activations = torch.empty_like(input_projection)
+        states_h = input_projection.new_empty(num_steps, batch_size, hidden_size)
+        states_c, tanh_cs, outputs = torch.empty_like(states_h), torch.empty_like(states_h), torch.empty_like(states_h)
+        masks = None if lengths is None else (torch.arange(num_steps, device=h0.device).unsqueeze(1) < lengths)
+        h, c = h0, c0
+        for t in range(num_steps):
+            activations[t] = gate_activations(input_projection[t], h, weight_hh)
+            h_new, c_new, tanh_cs[t] = cell_and_hidden(activations[t], c)
+            if masks is None:
+                h, c = h_new, c_new
+                outputs[t] = h_new
+            else:
+                active = masks[t].unsqueeze(1)
+                h, c = torch.where(active, h_new, h), torch.where(active, c_new, c)
+                outputs[t] = h_new * active
+            states_h[t], states_c[t] = h, c
+        ctx.save_for_backward(activations, states_h, states_c, tanh_cs, h0, c0, weight_hh,
+                              masks if masks is not None else torch.empty(0))
+        ctx.masked = masks is not None
+        return outputs, h, c
+
+    @staticmethod
+    def backward(ctx, d_outputs, d_h_last, d_c_last):
+        activations, states_h, states_c, tanh_cs, h0, c0, weight_hh, masks = ctx.saved_tensors
+        num_steps, _, hidden_size = states_h.shape
+        d_h = torch.zeros_like(h0) if d_h_last is None else d_h_last
+        d_c = torch.zeros_like(c0) if d_c_last is None else d_c_last
+        d_preactivations = torch.empty_like(activations)
+        d_activations = torch.empty_like(activations[0])
+        d_i, d_f, d_g, d_o = d_activations.chunk(4, dim=1)  # views into d_activations
+        g = slice(2 * hidden_size, 3 * hidden_size)
+        for t in reversed(range(num_steps)):
+            gates = activations[t]
+            input_gate, forget_gate, candidate, output_gate = gates.chunk(4, dim=1)
+            c_prev = states_c[t - 1] if t > 0 else c0
+            d_h_step = d_h + d_outputs[t]
+            d_c_step = d_c
+            if ctx.masked:  # a finished sequence passes its state gradients straight through
+                active = masks[t].unsqueeze(1)
+                d_h_step, d_c_step = d_h_step * active, d_c_step * active
+                d_h_skip, d_c_skip = d_h * ~active, d_c * ~active
+            torch.mul(d_h_step, tanh_cs[t], out=d_o)
+            d_c_step = d_c_step + d_h_step * output_gate * (1 - tanh_cs[t] ** 2)  # through h = o tanh(c)
+            torch.mul(d_c_step, candidate, out=d_i)
+            torch.mul(d_c_step, c_prev, out=d_f)
+            torch.mul(d_c_step, input_gate, out=d_g)
+            # Through each nonlinearity: s(1 - s) for the sigmoid gates, 1 - g^2 for the candidate.
+            slopes = gates * (1 - gates)
+            slopes[:, g] = 1 - candidate**2
+            torch.mul(d_activations, slopes, out=d_preactivations[t])
+            d_h = d_preactivations[t] @ weight_hh
+            d_c = d_c_step * forget_gate  # the carousel
+            if ctx.masked:
+                d_h, d_c = d_h + d_h_skip, d_c + d_c_skip
+        h_prevs = torch.cat([h0.unsqueeze(0), states_h[:-1]])
+        d_weight_hh = d_preactivations.reshape(-1, 4 * hidden_size).t() @ h_prevs.reshape(-1, hidden_size)
+        return d_preactivations, d_h, d_c, d_weight_hh, None
+
+
+def reverse_padded(sequence: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    """Reverse each sequence of a time-major ``(T, B, ...)`` batch within its own length."""
+    if lengths is None:
+        return sequence.flip(0)
+    steps = torch.arange(sequence.shape[0], device=sequence.device).unsqueeze(1)  # (T, 1)
+    lengths = lengths.to(sequence.device).unsqueeze(0)  # (1, B)
+    index = torch.where(steps < lengths, lengths - 1 - steps, steps)  # padding stays where it is
+    index = index.view(*index.shape, *([1] * (sequence.dim() - 2))).expand_as(sequence)
+    return sequence.gather(0, index)
+
+
+class LSTM(nn.Module):
+    """Multi-layer, optionally bidirectional LSTM with ``torch.nn.LSTM``'s interface and parameter names.
+
+    Parameters of layer ``k`` (``_reverse`` appended for the backward direction):
+    ``weight_ih_l{k}`` ``(4H, D_k)``, ``weight_hh_l{k}`` ``(4H, H)``, ``bias_ih_l{k}``, ``bias_hh_l{k}``
+    ``(4H,)``, where ``D_0 = input_size`` and ``D_k = num_directions * H`` above. All initialised
+    ``U(-1/sqrt(H), 1/sqrt(H))`` as in PyTorch. ``dropout`` is applied to the outputs of every layer
+    but the last, in training mode only.
+
+    ``hand_written_backward`` (keyword-only, not in ``nn.LSTM``): run each layer with
+    :class:`HandWrittenBackward` (default, faster) or with the autograd loop :func:`run_direction`.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device=None, dtype=None, *, hand_written_backward: bool = True):
+        super().__init__()
+        self.hand_written_backward = hand_written_backward
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+        if not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"dropout: expected a probability in [0, 1], got {dropout}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
+        self.num_directions = 2 if bidirectional else 1
+        factory = {"device": device, "dtype": dtype}
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * self.num_directions
+            for suffix in self._suffixes():
+                self.register_parameter(f"weight_ih_l{layer}{suffix}",
+                                        nn.Parameter(torch.empty(4 * hidden_size, layer_input, **factory)))
+                self.register_parameter(f"weight_hh_l{layer}{suffix}",
+                                        nn.Parameter(torch.empty(4 * hidden_size, hidden_size, **factory)))
+                if bias:
+                    self.register_parameter(f"bias_ih_l{layer}{suffix}", nn.Parameter(torch.empty(4 * hidden_size, **factory)))
+                    self.register_parameter(f"bias_hh_l{layer}{suffix}", nn.Parameter(torch.empty(4 * hidden_size, **factory)))
+        self.reset_parameters()
+
+    def _suffixes(self):
+        return ["", "_reverse"][: self.num_directions]
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for parameter in self.parameters():
+            nn.init.uniform_(parameter, -bound, bound)
+
+    def extra_repr(self) -> str:
+        options = [f"{self.input_size}, {self.hidden_size}"]
+        defaults = dict(num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False)
+        options += [f"{name}={getattr(self, name)}" for name, default in defaults.items() if getattr(self, name) != default]
+        return ", ".join(options)
+
+    def _layer_parameters(self, layer: int, suffix: str):
+        weight_ih = getattr(self, f"weight_ih_l{layer}{suffix}")
+        weight_hh = getattr(self, f"weight_hh_l{layer}{suffix}")
+        if self.bias:
+            bias = getattr(self, f"bias_ih_l{layer}{suffix}") + getattr(self, f"bias_hh_l{layer}{suffix}")
+        else:
+            bias = None
+        return weight_ih, weight_hh, bias
+
+    def forward(self, input, hx=None):
+        """``input``: ``(T, B, D)`` (``(B, T, D)`` if ``batch_first``), ``(T, D)``, or a ``PackedSequence``.
+
+        ``hx``: optional ``(h0, c0)``, each ``(num_layers * num_directions, B, H)`` (without the batch
+        axis for unbatched input); zeros when omitted. Returns ``(output, (h_n, c_n))`` like ``nn.LSTM``.
+        """
+        packed = isinstance(input, PackedSequence)
+        lengths = None
+        if packed:  # padded, in the caller's batch order (as hx and h_n are for nn.LSTM)
+            x, lengths = pad_packed_sequence(input, batch_first=False)
+            lengths = lengths.to(x.device)
+        else:
+            x = input
+            if not isinstance(x, torch.Tensor):
+                raise ValueError(f"input: expected a tensor or PackedSequence, got {type(x).__name__}")
+            if x.dim() not in (2, 3):
+                raise ValueError(f"input: expected 3 dimensions {self._input_layout()} or 2 for an unbatched "
+                                 f"sequence (T, D), got shape {tuple(x.shape)}")
+        unbatched = x.dim() == 2
+        if unbatched:
+            x = x.unsqueeze(1)
+        elif self.batch_first and not packed:
+            x = x.transpose(0, 1)
+        if x.shape[-1] != self.input_size:
+            raise ValueError(f"input: expected the last dimension to be input_size={self.input_size}, "
+                             f"got shape {tuple(input.shape) if not packed else tuple(x.shape)}")
+        h0, c0 = self._initial_state(hx, x, unbatched)
+
+        final_h, final_c = [], []
+        layer_input = x
+        for layer in range(self.num_layers):
+            direction_outputs = []
+            for direction, suffix in enumerate(self._suffixes()):
+                index = layer * self.num_directions + direction
+                weight_ih, weight_hh, bias = self._layer_parameters(layer, suffix)
+                sequence = layer_input if direction == 0 else reverse_padded(layer_input, lengths)
+                projection = torch.matmul(sequence, weight_ih.t())  # all steps at once: (T, B, 4H)
+                if bias is not None:
+                    projection = projection + bias
+                run = HandWrittenBackward.apply if self.hand_written_backward else run_direction
+                outputs, h_n, c_n = run(projection, h0[index], c0[index], weight_hh, lengths)
+                direction_outputs.append(outputs if direction == 0 else reverse_padded(outputs, lengths))
+                final_h.append(h_n)
+                final_c.append(c_n)
+            layer_input = torch.cat(direction_outputs, dim=2) if self.bidirectional else direction_outputs[0]
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = nn.functional.dropout(layer_input, self.dropout, training=True)
+
+        output, h_n, c_n = layer_input, torch.stack(final_h), torch.stack(final_c)
+        if packed:
+            return self._repack(output, lengths, input), (h_n, c_n)
+        if unbatched:
+            return output.squeeze(1), (h_n.squeeze(1), c_n.squeeze(1))
+        if self.batch_first:
+            output = output.transpose(0, 1)
+        return output, (h_n, c_n)
+
+    @staticmethod
+    def _repack(output, lengths, like: PackedSequence) -> PackedSequence:
+        """Pack a padded ``(T, B, H)`` output with the same batch ordering as the input ``like``."""
+        if like.sorted_indices is not None:
+            output, lengths = output.index_select(1, like.sorted_indices), lengths[like.sorted_indices]
+        data = pack_padded_sequence(output, lengths.cpu(), enforce_sorted=True)
+        return PackedSequence(data.data, data.batch_sizes, like.sorted_indices, like.unsorted_indices)
+
+    def _input_layout(self) -> str:
+        return "(B, T, D)" if self.batch_first else "(T, B, D)"
+
+    def _initial_state(self, hx, x, unbatched):
+        batch_size = x.shape[1]
+        state_shape = (self.num_layers * self.num_directions, batch_size, self.hidden_size)
+        if hx is None:
+            zeros = x.new_zeros(state_shape)
+            return zeros, zeros
+        if not isinstance(hx, tuple | list) or len(hx) != 2:
+            raise ValueError("hx: expected a tuple (h0, c0)")
+        states = []
+        for name, state in zip(("h0", "c0"), hx):
+            if unbatched:
+                if state.dim() != 2:
+                    raise ValueError(f"{name}: expected 2 dimensions (num_layers * num_directions, H) for "
+                                     f"unbatched input, got shape {tuple(state.shape)}")
+                state = state.unsqueeze(1)
+            if tuple(state.shape) != state_shape:
+                raise ValueError(f"{name}: expected shape (num_layers * num_directions, B, H) = {state_shape}, "
+                                 f"got {tuple(state.shape)}")
+            states.append(state)
+        return states
+
+
+class LSTMCell(nn.Module):
+    """One LSTM step with ``torch.nn.LSTMCell``'s interface and parameter names.
+
+    ``weight_ih`` ``(4H, D)``, ``weight_hh`` ``(4H, H)``, ``bias_ih``, ``bias_hh`` ``(4H,)``.
+    ``forward(input, hx=None)``: ``input`` ``(B, D)`` or ``(D,)``; ``hx = (h, c)`` each ``(B, H)``;
+    returns ``(h', c')``.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        factory = {"device": device, "dtype": dtype}
+        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size, **factory))
+        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size, **factory))
+        if bias:
+            self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size, **factory))
+            self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size, **factory))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        bound = 1.0 / math.sqrt(hidden_size)
+        for parameter in self.parameters():
+            nn.init.uniform_(parameter, -bound, bound)
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+    def forward(self, input, hx=None):
+        if input.dim() not in (1, 2) or input.shape[-1] != self.input_size:
+            raise ValueError(f"input: expected shape (B, {self.input_size}) or ({self.input_size},), "
+                             f"got {tuple(input.shape)}")
+        unbatched = input.dim() == 1
+        x = input.unsqueeze(0) if unbatched else input
+        if hx is None:
+            zeros = x.new_zeros(x.shape[0], self.hidden_size)
+            h_prev, c_prev = zeros, zeros
+        else:
+            h_prev, c_prev = (state.unsqueeze(0) if unbatched else state for state in hx)
+        for name, state in (("h", h_prev), ("c", c_prev)):
+            if tuple(state.shape) != (x.shape[0], self.hidden_size):
+                raise ValueError(f"hx ({name}): expected shape (B, H) = {(x.shape[0], self.hidden_size)}, "
+                                 f"got {tuple(state.shape)}")
+        projection = x @ self.weight_ih.t()
+        if self.bias:
+            projection = projection + self.bias_ih + self.bias_hh
+        h_t, c_t = lstm_cell(projection, h_prev, c_prev, self.weight_hh)
+        return (h_t.squeeze(0), c_t.squeeze(0)) if unbatched else (h_t, c_t)
