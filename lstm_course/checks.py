@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_course import clipping, gradcheck, numpy_lstm, numpy_rnn, optim
+from lstm_course import clipping, conversions, gradcheck, numpy_lstm, numpy_rnn, optim
 from lstm_course.activations import sigmoid
 
 
@@ -240,3 +240,12 @@ def check_adam_update(adam_update: Callable, seed: int = 0, verbose: bool = True
         kwargs = dict(trial.kwargs, v=rng.uniform(size=(3, 4)), step=step, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8)
         trials.append(Trial(trial.description, kwargs))
     return run_check("adam_update", adam_update, optim.adam_update, trials, verbose=verbose)
+
+
+def check_keras_lstm_to_torch(keras_lstm_to_torch: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``keras_lstm_to_torch(kernel, recurrent_kernel, bias) -> dict`` of ``nn.LSTM`` layer-0 weights."""
+    rng = np.random.default_rng(seed)
+    trials = [random_trial(rng, f"D={D}, H={H}", kernel=(D, 4 * H), recurrent_kernel=(H, 4 * H), bias=(4 * H,))
+              for _, D, H in SIZES]
+    return run_check("keras_lstm_to_torch", keras_lstm_to_torch, conversions.keras_lstm_to_torch, trials,
+                     verbose=verbose)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lstm_course import checks, clipping, gradcheck, numpy_lstm, numpy_rnn, optim
+from lstm_course import checks, clipping, conversions, gradcheck, numpy_lstm, numpy_rnn, optim
 from lstm_course.activations import sigmoid
 
 
@@ -21,6 +21,7 @@ CASES = [
     (checks.check_hidden_state, numpy_lstm.hidden_state),
     (checks.check_lstm_step, numpy_lstm.lstm_step),
     (checks.check_adam_update, optim.adam_update),
+    (checks.check_keras_lstm_to_torch, conversions.keras_lstm_to_torch),
 ]
 
 
@@ -32,6 +33,9 @@ WRONG_ANSWERS = [
     (checks.check_lstm_step, lambda **kw: numpy_lstm.lstm_step(**{**kw, "b_hh": 0 * kw["b_hh"]})),
     (checks.check_adam_update, lambda param, grad, m, v, step, lr, beta1, beta2, eps: optim.adam_update(
         param, grad, m, v, 1, lr, beta1, beta2, eps)),  # forgets the bias correction's step
+    (checks.check_keras_lstm_to_torch, lambda kernel, recurrent_kernel, bias: {  # forgets to transpose
+        "weight_ih_l0": kernel.reshape(kernel.shape[::-1]), "weight_hh_l0": recurrent_kernel.T,
+        "bias_ih_l0": bias, "bias_hh_l0": 0 * bias}),
 ]
 
 
