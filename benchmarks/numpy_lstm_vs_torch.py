@@ -10,26 +10,19 @@ above 1 = NumPy faster). Target from the course issue: at least 0.75.
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
-import time
 
 import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
 from lstm_course import numpy_lstm
+from timing import interleaved_medians, size_parser
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=128)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--input", type=int, default=64)
-    parser.add_argument("--hidden", type=int, default=256)
-    parser.add_argument("--repetitions", type=int, default=7)
-    args = parser.parse_args(argv)
+    args = size_parser(__doc__.splitlines()[0]).parse_args(argv)
     torch.set_num_threads(1)
     threadpool_limits(1)
 
@@ -51,17 +44,8 @@ def main(argv=None):
         output, _ = reference(x_torch)
         output.sum().backward()
 
-    timings = {"numpy": [], "torch": []}
-    for _ in range(2):  # warm-up
-        numpy_step()
-        torch_step()
-    for _ in range(args.repetitions):
-        for name, step in (("numpy", numpy_step), ("torch", torch_step)):
-            start = time.perf_counter()
-            step()
-            timings[name].append(time.perf_counter() - start)
-
-    numpy_ms, torch_ms = (1e3 * float(np.median(timings[name])) for name in ("numpy", "torch"))
+    medians = interleaved_medians({"numpy": numpy_step, "torch": torch_step}, args.repetitions)
+    numpy_ms, torch_ms = 1e3 * medians["numpy"], 1e3 * medians["torch"]
     print(f"machine: {platform.processor() or platform.machine()}, 1 thread, float32, T={T} B={B} D={D} H={H}")
     print(f"torch.nn.LSTM forward+backward: {torch_ms:8.1f} ms (median of {args.repetitions})")
     print(f"NumPy LSTM    forward+backward: {numpy_ms:8.1f} ms")

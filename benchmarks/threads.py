@@ -6,13 +6,12 @@ Prints the median of 5 repetitions for each workload and thread count, and the s
 threads over one. The notebooks pin one thread regardless (see README.md, "Threads").
 """
 
-import time
-
 import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
 from lstm_course import gradient_flow
+from timing import interleaved_medians
 
 
 def chapter_1_gradient_sweep():
@@ -29,16 +28,6 @@ def torch_lstm_training_step():
     output.sum().backward()
 
 
-def median_seconds(workload, repetitions=5):
-    workload()  # warm-up
-    times = []
-    for _ in range(repetitions):
-        start = time.perf_counter()
-        workload()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def main():
     workloads = {
         "chapter 1 RNN gradient sweep (NumPy, H=64, T=100)": chapter_1_gradient_sweep,
@@ -50,7 +39,7 @@ def main():
         for threads in (1, 2):
             torch.set_num_threads(threads)
             with threadpool_limits(threads):
-                seconds[threads] = median_seconds(workload)
+                seconds[threads] = interleaved_medians({"workload": workload}, repetitions=5, warmup=1)["workload"]
         print(f"{name:<52} {seconds[1] * 1e3:>7.0f}ms {seconds[2] * 1e3:>8.0f}ms {seconds[1] / seconds[2]:>8.2f}x")
 
 

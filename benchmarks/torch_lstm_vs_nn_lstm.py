@@ -12,24 +12,16 @@ The last line is JSON.
 
 from __future__ import annotations
 
-import argparse
 import json
-import time
 
-import numpy as np
 import torch
 
 from lstm_course.torch_lstm import LSTM
+from timing import interleaved_medians, size_parser
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=128)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--input", type=int, default=64)
-    parser.add_argument("--hidden", type=int, default=256)
-    parser.add_argument("--repetitions", type=int, default=7)
-    args = parser.parse_args(argv)
+    args = size_parser(__doc__.splitlines()[0]).parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(0)
 
@@ -46,16 +38,9 @@ def main(argv=None):
         output, _ = model(x)
         output.sum().backward()
 
-    timings = {name: [] for name in models}
-    for model in models.values():  # warm-up
-        training_step(model)
-    for _ in range(args.repetitions):
-        for name, model in models.items():
-            start = time.perf_counter()
-            training_step(model)
-            timings[name].append(time.perf_counter() - start)
-
-    medians = {name: 1e3 * float(np.median(times)) for name, times in timings.items()}
+    seconds = interleaved_medians({name: lambda model=model: training_step(model) for name, model in models.items()},
+                                  args.repetitions)
+    medians = {name: 1e3 * value for name, value in seconds.items()}
     print(f"1 thread, float32, T={args.steps} B={args.batch} D={args.input} H={args.hidden}, "
           f"median of {args.repetitions}")
     for name, ms in medians.items():

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_course import clipping, conversions, gradcheck, numpy_lstm, numpy_rnn, optim
+from lstm_course import adding_problem, clipping, conversions, gradcheck, numpy_lstm, numpy_rnn, optim
 from lstm_course.activations import sigmoid
 
 
@@ -56,7 +56,7 @@ def describe_difference(name: str, expected, actual, atol: float, rtol: float) -
     if isinstance(expected, tuple):
         if not isinstance(actual, tuple | list) or len(actual) != len(expected):
             return f"{name}: expected a tuple of {len(expected)} values, got {_describe_type(actual)}"
-        for position, (want, got) in enumerate(zip(expected, actual)):
+        for position, (want, got) in enumerate(zip(expected, actual, strict=True)):
             problem = describe_difference(f"{name}[{position}]", want, got, atol, rtol)
             if problem:
                 return problem
@@ -248,4 +248,13 @@ def check_keras_lstm_to_torch(keras_lstm_to_torch: Callable, seed: int = 0, verb
     trials = [random_trial(rng, f"D={D}, H={H}", kernel=(D, 4 * H), recurrent_kernel=(H, 4 * H), bias=(4 * H,))
               for _, D, H in SIZES]
     return run_check("keras_lstm_to_torch", keras_lstm_to_torch, conversions.keras_lstm_to_torch, trials,
+                     verbose=verbose)
+
+
+def check_adding_targets(adding_targets: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``adding_targets(inputs (T, B, 2)) -> (B,)`` on freshly generated adding-problem batches."""
+    rng = np.random.default_rng(seed)
+    trials = [Trial(f"B={batch}, T={length}", {"inputs": adding_problem.generate(batch, length, rng)[0]})
+              for batch, length in ((1, 20), (16, 50), (64, 100))]
+    return run_check("adding_targets", adding_targets, adding_problem.targets_from_inputs, trials, atol=1e-6,
                      verbose=verbose)

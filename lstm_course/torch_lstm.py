@@ -20,7 +20,8 @@ import math
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from lstm_course.recurrent import RecurrentStack, scan
 
 
 def gate_activations(input_projection: torch.Tensor, h_prev: torch.Tensor, weight_hh: torch.Tensor) -> torch.Tensor:
@@ -57,23 +58,14 @@ def run_direction(input_projection: torch.Tensor, h0: torch.Tensor, c0: torch.Te
                   lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Run :func:`lstm_cell` over ``T`` steps of a precomputed ``(T, B, 4H)`` input projection, with autograd.
 
-    With ``lengths`` (``(B,)``, for padded batches), sequence ``b`` stops updating its state after
-    ``lengths[b]`` steps and its later outputs are zero, as with a ``PackedSequence`` in ``nn.LSTM``.
-    Returns the outputs ``(T, B, H)`` and the final ``h``, ``c``. This is the readable reference;
-    :class:`HandWrittenBackward` computes the same with a faster backward pass.
+    With ``lengths`` (``(B,)``, for padded batches) each sequence stops updating after its own
+    length (see :func:`lstm_course.recurrent.scan`). Returns the outputs ``(T, B, H)`` and the
+    final ``h``, ``c``. This is the readable reference; :class:`HandWrittenBackward` computes the
+    same with a faster backward pass.
     """
-    h, c = h0, c0
-    outputs = []
-    for t in range(input_projection.shape[0]):
-        h_new, c_new = lstm_cell(input_projection[t], h, c, weight_hh)
-        if lengths is None:
-            h, c = h_new, c_new
-            outputs.append(h)
-        else:
-            active = (t < lengths).unsqueeze(1)
-            h, c = torch.where(active, h_new, h), torch.where(active, c_new, c)
-            outputs.append(torch.where(active, h_new, torch.zeros_like(h_new)))
-    return torch.stack(outputs), h, c
+    outputs, (h, c) = scan(lambda projection, state: lstm_cell(projection, *state, weight_hh),
+                           input_projection, (h0, c0), lengths)
+    return outputs, h, c
 
 
 class HandWrittenBackward(torch.autograd.Function):
@@ -149,167 +141,32 @@ class HandWrittenBackward(torch.autograd.Function):
         return d_preactivations, d_h, d_c, d_weight_hh, None
 
 
-def reverse_padded(sequence: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-    """Reverse each sequence of a time-major ``(T, B, ...)`` batch within its own length."""
-    if lengths is None:
-        return sequence.flip(0)
-    steps = torch.arange(sequence.shape[0], device=sequence.device).unsqueeze(1)  # (T, 1)
-    lengths = lengths.to(sequence.device).unsqueeze(0)  # (1, B)
-    index = torch.where(steps < lengths, lengths - 1 - steps, steps)  # padding stays where it is
-    index = index.view(*index.shape, *([1] * (sequence.dim() - 2))).expand_as(sequence)
-    return sequence.gather(0, index)
-
-
-class LSTM(nn.Module):
+class LSTM(RecurrentStack):
     """Multi-layer, optionally bidirectional LSTM with ``torch.nn.LSTM``'s interface and parameter names.
 
     Parameters of layer ``k`` (``_reverse`` appended for the backward direction):
     ``weight_ih_l{k}`` ``(4H, D_k)``, ``weight_hh_l{k}`` ``(4H, H)``, ``bias_ih_l{k}``, ``bias_hh_l{k}``
-    ``(4H,)``, where ``D_0 = input_size`` and ``D_k = num_directions * H`` above. All initialised
-    ``U(-1/sqrt(H), 1/sqrt(H))`` as in PyTorch. ``dropout`` is applied to the outputs of every layer
-    but the last, in training mode only.
+    ``(4H,)``, gates stacked ``i, f, g, o``. Layers, directions, ``batch_first``, dropout, packed and
+    unbatched input are handled by :class:`lstm_course.recurrent.RecurrentStack`.
 
     ``hand_written_backward`` (keyword-only, not in ``nn.LSTM``): run each layer with
     :class:`HandWrittenBackward` (default, faster) or with the autograd loop :func:`run_direction`.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device=None, dtype=None, *, hand_written_backward: bool = True):
-        super().__init__()
+    gates = 4
+    state_names = ("h", "c")
+
+    def __init__(self, *args, hand_written_backward: bool = True, **kwargs):
         self.hand_written_backward = hand_written_backward
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-        if not 0.0 <= dropout <= 1.0:
-            raise ValueError(f"dropout: expected a probability in [0, 1], got {dropout}")
-        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
-        self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
-        self.num_directions = 2 if bidirectional else 1
-        factory = {"device": device, "dtype": dtype}
-        for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * self.num_directions
-            for suffix in self._suffixes():
-                self.register_parameter(f"weight_ih_l{layer}{suffix}",
-                                        nn.Parameter(torch.empty(4 * hidden_size, layer_input, **factory)))
-                self.register_parameter(f"weight_hh_l{layer}{suffix}",
-                                        nn.Parameter(torch.empty(4 * hidden_size, hidden_size, **factory)))
-                if bias:
-                    self.register_parameter(f"bias_ih_l{layer}{suffix}", nn.Parameter(torch.empty(4 * hidden_size, **factory)))
-                    self.register_parameter(f"bias_hh_l{layer}{suffix}", nn.Parameter(torch.empty(4 * hidden_size, **factory)))
-        self.reset_parameters()
+        super().__init__(*args, **kwargs)
 
-    def _suffixes(self):
-        return ["", "_reverse"][: self.num_directions]
-
-    def reset_parameters(self) -> None:
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for parameter in self.parameters():
-            nn.init.uniform_(parameter, -bound, bound)
-
-    def extra_repr(self) -> str:
-        options = [f"{self.input_size}, {self.hidden_size}"]
-        defaults = dict(num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False)
-        options += [f"{name}={getattr(self, name)}" for name, default in defaults.items() if getattr(self, name) != default]
-        return ", ".join(options)
-
-    def _layer_parameters(self, layer: int, suffix: str):
-        weight_ih = getattr(self, f"weight_ih_l{layer}{suffix}")
-        weight_hh = getattr(self, f"weight_hh_l{layer}{suffix}")
-        if self.bias:
-            bias = getattr(self, f"bias_ih_l{layer}{suffix}") + getattr(self, f"bias_hh_l{layer}{suffix}")
-        else:
-            bias = None
-        return weight_ih, weight_hh, bias
-
-    def forward(self, input, hx=None):
-        """``input``: ``(T, B, D)`` (``(B, T, D)`` if ``batch_first``), ``(T, D)``, or a ``PackedSequence``.
-
-        ``hx``: optional ``(h0, c0)``, each ``(num_layers * num_directions, B, H)`` (without the batch
-        axis for unbatched input); zeros when omitted. Returns ``(output, (h_n, c_n))`` like ``nn.LSTM``.
-        """
-        packed = isinstance(input, PackedSequence)
-        lengths = None
-        if packed:  # padded, in the caller's batch order (as hx and h_n are for nn.LSTM)
-            x, lengths = pad_packed_sequence(input, batch_first=False)
-            lengths = lengths.to(x.device)
-        else:
-            x = input
-            if not isinstance(x, torch.Tensor):
-                raise ValueError(f"input: expected a tensor or PackedSequence, got {type(x).__name__}")
-            if x.dim() not in (2, 3):
-                raise ValueError(f"input: expected 3 dimensions {self._input_layout()} or 2 for an unbatched "
-                                 f"sequence (T, D), got shape {tuple(x.shape)}")
-        unbatched = x.dim() == 2
-        if unbatched:
-            x = x.unsqueeze(1)
-        elif self.batch_first and not packed:
-            x = x.transpose(0, 1)
-        if x.shape[-1] != self.input_size:
-            raise ValueError(f"input: expected the last dimension to be input_size={self.input_size}, "
-                             f"got shape {tuple(input.shape) if not packed else tuple(x.shape)}")
-        h0, c0 = self._initial_state(hx, x, unbatched)
-
-        final_h, final_c = [], []
-        layer_input = x
-        for layer in range(self.num_layers):
-            direction_outputs = []
-            for direction, suffix in enumerate(self._suffixes()):
-                index = layer * self.num_directions + direction
-                weight_ih, weight_hh, bias = self._layer_parameters(layer, suffix)
-                sequence = layer_input if direction == 0 else reverse_padded(layer_input, lengths)
-                projection = torch.matmul(sequence, weight_ih.t())  # all steps at once: (T, B, 4H)
-                if bias is not None:
-                    projection = projection + bias
-                run = HandWrittenBackward.apply if self.hand_written_backward else run_direction
-                outputs, h_n, c_n = run(projection, h0[index], c0[index], weight_hh, lengths)
-                direction_outputs.append(outputs if direction == 0 else reverse_padded(outputs, lengths))
-                final_h.append(h_n)
-                final_c.append(c_n)
-            layer_input = torch.cat(direction_outputs, dim=2) if self.bidirectional else direction_outputs[0]
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = nn.functional.dropout(layer_input, self.dropout, training=True)
-
-        output, h_n, c_n = layer_input, torch.stack(final_h), torch.stack(final_c)
-        if packed:
-            return self._repack(output, lengths, input), (h_n, c_n)
-        if unbatched:
-            return output.squeeze(1), (h_n.squeeze(1), c_n.squeeze(1))
-        if self.batch_first:
-            output = output.transpose(0, 1)
-        return output, (h_n, c_n)
-
-    @staticmethod
-    def _repack(output, lengths, like: PackedSequence) -> PackedSequence:
-        """Pack a padded ``(T, B, H)`` output with the same batch ordering as the input ``like``."""
-        if like.sorted_indices is not None:
-            output, lengths = output.index_select(1, like.sorted_indices), lengths[like.sorted_indices]
-        data = pack_padded_sequence(output, lengths.cpu(), enforce_sorted=True)
-        return PackedSequence(data.data, data.batch_sizes, like.sorted_indices, like.unsorted_indices)
-
-    def _input_layout(self) -> str:
-        return "(B, T, D)" if self.batch_first else "(T, B, D)"
-
-    def _initial_state(self, hx, x, unbatched):
-        batch_size = x.shape[1]
-        state_shape = (self.num_layers * self.num_directions, batch_size, self.hidden_size)
-        if hx is None:
-            zeros = x.new_zeros(state_shape)
-            return zeros, zeros
-        if not isinstance(hx, tuple | list) or len(hx) != 2:
-            raise ValueError("hx: expected a tuple (h0, c0)")
-        states = []
-        for name, state in zip(("h0", "c0"), hx):
-            if unbatched:
-                if state.dim() != 2:
-                    raise ValueError(f"{name}: expected 2 dimensions (num_layers * num_directions, H) for "
-                                     f"unbatched input, got shape {tuple(state.shape)}")
-                state = state.unsqueeze(1)
-            if tuple(state.shape) != state_shape:
-                raise ValueError(f"{name}: expected shape (num_layers * num_directions, B, H) = {state_shape}, "
-                                 f"got {tuple(state.shape)}")
-            states.append(state)
-        return states
+    def run_sequence(self, layer_input, state, params, lengths):
+        projection = torch.matmul(layer_input, params["weight_ih"].t())  # all steps at once: (T, B, 4H)
+        if params["bias_ih"] is not None:
+            projection = projection + (params["bias_ih"] + params["bias_hh"])
+        run = HandWrittenBackward.apply if self.hand_written_backward else run_direction
+        outputs, h_n, c_n = run(projection, *state, params["weight_hh"], lengths)
+        return outputs, (h_n, c_n)
 
 
 class LSTMCell(nn.Module):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lstm_course import checks, clipping, conversions, gradcheck, numpy_lstm, numpy_rnn, optim
+from lstm_course import adding_problem, checks, clipping, conversions, gradcheck, numpy_lstm, numpy_rnn, optim
 from lstm_course.activations import sigmoid
 
 
@@ -15,19 +15,24 @@ CASES = [
     (checks.check_rnn_step, numpy_rnn.rnn_step),
     (checks.check_clip_grad_norm, clipping.clip_grad_norm),
     (checks.check_numerical_gradient, gradcheck.numerical_gradient),
-    (checks.check_forget_gate, lambda x_t, h_prev, W_if, W_hf, b_if, b_hf: sigmoid(x_t @ W_if.T + b_if + h_prev @ W_hf.T + b_hf)),
-    (checks.check_candidate, lambda x_t, h_prev, W_ig, W_hg, b_ig, b_hg: np.tanh(x_t @ W_ig.T + b_ig + h_prev @ W_hg.T + b_hg)),
+    (checks.check_forget_gate,
+     lambda x_t, h_prev, W_if, W_hf, b_if, b_hf: sigmoid(x_t @ W_if.T + b_if + h_prev @ W_hf.T + b_hf)),
+    (checks.check_candidate,
+     lambda x_t, h_prev, W_ig, W_hg, b_ig, b_hg: np.tanh(x_t @ W_ig.T + b_ig + h_prev @ W_hg.T + b_hg)),
     (checks.check_cell_update, numpy_lstm.cell_update),
     (checks.check_hidden_state, numpy_lstm.hidden_state),
     (checks.check_lstm_step, numpy_lstm.lstm_step),
     (checks.check_adam_update, optim.adam_update),
     (checks.check_keras_lstm_to_torch, conversions.keras_lstm_to_torch),
+    (checks.check_adding_targets, adding_problem.targets_from_inputs),
 ]
 
 
 WRONG_ANSWERS = [
-    (checks.check_forget_gate, lambda x_t, h_prev, W_if, W_hf, b_if, b_hf: np.tanh(x_t @ W_if.T + b_if + h_prev @ W_hf.T + b_hf)),
-    (checks.check_candidate, lambda x_t, h_prev, W_ig, W_hg, b_ig, b_hg: sigmoid(x_t @ W_ig.T + b_ig + h_prev @ W_hg.T + b_hg)),
+    (checks.check_forget_gate,  # tanh where the gate needs a sigmoid
+     lambda x_t, h_prev, W_if, W_hf, b_if, b_hf: np.tanh(x_t @ W_if.T + b_if + h_prev @ W_hf.T + b_hf)),
+    (checks.check_candidate,  # sigmoid where the candidate needs a tanh
+     lambda x_t, h_prev, W_ig, W_hg, b_ig, b_hg: sigmoid(x_t @ W_ig.T + b_ig + h_prev @ W_hg.T + b_hg)),
     (checks.check_cell_update, lambda c_prev, forget_gate, input_gate, candidate: forget_gate * c_prev + candidate),
     (checks.check_hidden_state, lambda output_gate, cell_state: np.tanh(output_gate * cell_state)),
     (checks.check_lstm_step, lambda **kw: numpy_lstm.lstm_step(**{**kw, "b_hh": 0 * kw["b_hh"]})),
@@ -36,6 +41,7 @@ WRONG_ANSWERS = [
     (checks.check_keras_lstm_to_torch, lambda kernel, recurrent_kernel, bias: {  # forgets to transpose
         "weight_ih_l0": kernel.reshape(kernel.shape[::-1]), "weight_hh_l0": recurrent_kernel.T,
         "bias_ih_l0": bias, "bias_hh_l0": 0 * bias}),
+    (checks.check_adding_targets, lambda inputs: 0.5 + (inputs[..., 0] * inputs[..., 1]).sum(0) / 4),  # counts -1 too
 ]
 
 

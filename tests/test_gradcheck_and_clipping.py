@@ -27,11 +27,11 @@ def test_clip_grad_norm_matches_torch(rng):
     grads = {"a": rng.normal(size=(4, 3)) * 10, "b": rng.normal(size=5) * 10}
     clipped, total = clipping.clip_grad_norm(grads, max_norm=2.0)
     tensors = [torch.nn.Parameter(torch.zeros(g.shape, dtype=torch.float64)) for g in grads.values()]
-    for tensor, g in zip(tensors, grads.values()):
+    for tensor, g in zip(tensors, grads.values(), strict=True):
         tensor.grad = torch.from_numpy(g.copy())
     torch_total = torch.nn.utils.clip_grad_norm_(tensors, max_norm=2.0)
     assert total == pytest.approx(float(torch_total))
-    for tensor, name in zip(tensors, grads):
+    for tensor, name in zip(tensors, grads, strict=True):
         np.testing.assert_allclose(clipped[name], tensor.grad.numpy(), rtol=1e-9)
     assert clipping.global_norm(clipped) == pytest.approx(2.0, rel=1e-6)
 

@@ -44,7 +44,8 @@ def test_outputs_and_gradients_match_nn_lstm(config, hand_written_backward):
     shape = (B, T, D) if config.get("batch_first") else (T, B, D)
     x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
     state = tuple(torch.randn(layers, B, H, dtype=torch.float64, requires_grad=True) for _ in range(2))
-    for expected, actual in zip(outputs_and_gradients(reference, x, state), outputs_and_gradients(ours, x, state)):
+    expected_all, actual_all = outputs_and_gradients(reference, x, state), outputs_and_gradients(ours, x, state)
+    for expected, actual in zip(expected_all, actual_all, strict=True):
         torch.testing.assert_close(actual, expected, rtol=0, atol=1e-10)
 
 
@@ -56,7 +57,7 @@ def test_packed_variable_length_batch_matches_nn_lstm(hand_written_backward):
     packed = pack_padded_sequence(x, torch.tensor([4, 7, 2]), enforce_sorted=False)
     expected = outputs_and_gradients(reference, packed, state)
     actual = outputs_and_gradients(ours, packed, state)
-    for want, got in zip(expected, actual):
+    for want, got in zip(expected, actual, strict=True):
         torch.testing.assert_close(got, want, rtol=0, atol=1e-10)
 
 
@@ -82,9 +83,9 @@ def test_lstm_cell_matches_nn_lstm_cell():
     ours.load_state_dict(reference.state_dict())
     x = torch.randn(B, D, dtype=torch.float64)
     state = (torch.randn(B, H, dtype=torch.float64), torch.randn(B, H, dtype=torch.float64))
-    for expected, actual in zip(reference(x, state), ours(x, state)):
+    for expected, actual in zip(reference(x, state), ours(x, state), strict=True):
         torch.testing.assert_close(actual, expected, rtol=0, atol=1e-10)
-    for expected, actual in zip(reference(x[0]), ours(x[0])):
+    for expected, actual in zip(reference(x[0]), ours(x[0]), strict=True):
         torch.testing.assert_close(actual, expected, rtol=0, atol=1e-10)
 
 

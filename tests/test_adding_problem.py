@@ -1,0 +1,120 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from lstm_course import adding_problem
+from lstm_course.adding_problem import AddingConfig, SequenceToOne, evaluate, generate, train
+
+
+@pytest.fixture(scope="module")
+def batch():
+    return generate(4000, 100, np.random.default_rng(0))
+
+
+def test_shapes_and_lengths(batch):
+    inputs, lengths, targets = batch
+    assert inputs.dtype == np.float32 and targets.dtype == np.float32 and lengths.dtype == np.int64
+    assert inputs.shape == (lengths.max(), 4000, 2) and targets.shape == (4000,)
+    assert lengths.min() == 100 and lengths.max() == 110  # uniform over T .. T + T/10
+    assert np.all(inputs[:, :, 0] >= -1) and np.all(inputs[:, :, 0] <= 1)
+
+
+def test_markers_follow_the_paper(batch):
+    inputs, lengths, targets = batch
+    for b in range(len(lengths)):
+        values, markers = inputs[: lengths[b], b, 0], inputs[: lengths[b], b, 1]
+        marked = np.flatnonzero(markers == 1.0)
+        assert len(marked) == 2
+        assert marked[0] < 10 and marked[1] <= 100 // 2 - 1  # one of the first T/2 - 1 unmarked pairs
+        assert markers[-1] == -1.0 and (markers[0] == -1.0 or marked[0] == 0)
+        assert np.count_nonzero(markers) == 2 + (markers[0] == -1.0) + 1
+        # The target is what the network can see: the marked input values (X1 is zeroed in the
+        # input itself when the first mark falls on the first pair).
+        assert targets[b] == pytest.approx(0.5 + values[marked].sum() / 4, abs=1e-6)
+        assert np.all(inputs[lengths[b]:, b] == 0)  # padding after the end
+    # Where the first pair is marked and the other mark is beyond the first ten, the first pair is
+    # X1's, and the paper sets X1 to zero.
+    x1_at_start = [b for b in range(len(lengths))
+                   if inputs[0, b, 1] == 1.0 and np.flatnonzero(inputs[:, b, 1] == 1.0)[1] >= 10]
+    assert x1_at_start and all(inputs[0, b, 0] == 0.0 for b in x1_at_start)
+    second_positions = [np.flatnonzero(inputs[:, b, 1] == 1.0)[1] for b in range(len(lengths))]
+    assert max(second_positions) == 49  # the whole range of T/2 - 1 = 49 unmarked candidates is used
+
+
+def test_generate_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="length: expected at least 20"):
+        generate(4, 10, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="num_sequences: expected a positive integer"):
+        generate(0, 100, np.random.default_rng(0))
+
+
+def test_evaluate_counts_errors_below_the_tolerance():
+    class Oracle(torch.nn.Module):
+        """Reads the two marked values and adds them: always correct."""
+
+        def forward(self, inputs, lengths):
+            marked = (inputs[..., 1] == 1.0).float()
+            return 0.5 + (inputs[..., 0] * marked).sum(0) / 4
+
+    accuracy, mse = evaluate(Oracle(), 50, np.random.default_rng(0), num_sequences=600)
+    assert accuracy == 1.0 and mse < 1e-12
+    constant = SequenceToOne("rnn", hidden_size=4)
+    with torch.no_grad():
+        for parameter in constant.parameters():
+            parameter.zero_()
+        constant.readout.bias.fill_(0.5)
+    accuracy, mse = evaluate(constant, 50, np.random.default_rng(0), num_sequences=2560)
+    assert 0.1 < accuracy < 0.3 and 0.03 < mse < 0.05  # guessing the mean
+
+
+def test_unknown_model_is_rejected():
+    with pytest.raises(ValueError, match="kind: expected 'lstm', 'gru', 'rnn' or 'lstm:VARIANT', got 'transformer'"):
+        SequenceToOne("transformer")
+
+
+def test_train_records_a_learning_curve():
+    config = AddingConfig(length=20, model="gru", hidden_size=8, max_sequences=640, eval_every=5, eval_sequences=64)
+    result = train(config, progress=False)
+    assert result.sequences_seen == 640 and len(result.curve["mse"]) == 4
+    assert 0.0 <= result.accuracy <= 1.0 and result.wall_seconds > 0
+    assert set(result.summary()) >= {"accuracy", "mse", "sequences_seen", "wall_seconds"}
+
+
+def test_cli_ends_with_one_json_line():
+    command = [sys.executable, "-m", "lstm_course", "adding", "--length", "20", "--model", "lstm", "--seed", "1",
+               "--hidden-size", "8", "--max-sequences", "320", "--quiet"]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert result["sequences_seen"] == 320 and result["model"] == "lstm"
+    assert {"accuracy", "mse", "sequences_seen", "wall_seconds"} <= set(result)
+
+
+def test_cli_reports_bad_arguments_clearly():
+    completed = subprocess.run([sys.executable, "-m", "lstm_course", "adding", "--length", "5", "--quiet"],
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 2 and "length: expected at least 20" in completed.stderr
+
+
+def test_test_set_size_is_the_papers():
+    assert adding_problem.TEST_SEQUENCES == 2560 and adding_problem.TOLERANCE == 0.04
+
+
+def test_targets_can_be_read_off_the_inputs(batch):
+    inputs, _, targets = batch
+    np.testing.assert_allclose(adding_problem.targets_from_inputs(inputs), targets, atol=1e-6)
+
+
+def test_divergence_is_recorded_not_raised_and_clipping_prevents_it():
+    explosive = dict(length=100, model="rnn", rnn_spectral_radius=1.5, optimizer="sgd", lr=0.1,
+                     max_sequences=1600, eval_every=25)
+    unclipped = train(AddingConfig(**explosive, clip_norm=None), progress=False)
+    assert unclipped.diverged_at is not None and unclipped.summary()["mse"] is None
+    json.dumps(unclipped.summary(), allow_nan=False)  # valid JSON
+    clipped = train(AddingConfig(**explosive, clip_norm=1.0), progress=False)
+    assert clipped.diverged_at is None and np.isfinite(clipped.mse)
+    with pytest.raises(ValueError, match="optimizer: expected 'adam' or 'sgd', got 'rmsprop'"):
+        train(AddingConfig(length=20, optimizer="rmsprop"), progress=False)
