@@ -77,13 +77,14 @@ class SequenceToOne(nn.Module):
 
     ``kind`` is ``"lstm"`` (``lstm_course.torch_lstm.LSTM``, ``forget_bias`` added to its forget
     gate's bias), ``"lstm:VARIANT"`` (``lstm_course.variants.LSTMVariant``, e.g. ``"lstm:peephole"``),
-    ``"gru"`` (``lstm_course.variants.GRU``) or ``"rnn"`` (``nn.RNN``, tanh; ``rnn_spectral_radius``
+    ``"gru"`` (``lstm_course.variants.GRU``, ``gru_update_bias`` added to its update gate's bias)
+    or ``"rnn"`` (``nn.RNN``, tanh; ``rnn_spectral_radius``
     rescales its initial recurrent weights). ``num_layers`` stacks layers.
     ``forward(inputs (T, B, D), lengths (B,))`` returns ``(B,)``.
     """
 
     def __init__(self, kind: str, input_size: int = 2, hidden_size: int = 64, forget_bias: float = 1.0,
-                 rnn_spectral_radius: float | None = None, num_layers: int = 1):
+                 rnn_spectral_radius: float | None = None, num_layers: int = 1, gru_update_bias: float = 0.0):
         super().__init__()
         if kind == "lstm":
             self.recurrent = LSTM(input_size, hidden_size, num_layers)
@@ -95,6 +96,9 @@ class SequenceToOne(nn.Module):
                                          forget_bias=forget_bias)
         elif kind == "gru":
             self.recurrent = GRU(input_size, hidden_size, num_layers)
+            with torch.no_grad():  # the update gate z (rows H:2H) decides how much state is kept
+                for layer in range(num_layers):
+                    getattr(self.recurrent, f"bias_ih_l{layer}")[hidden_size:2 * hidden_size] += gru_update_bias
         elif kind == "rnn":
             self.recurrent = nn.RNN(input_size, hidden_size, num_layers, nonlinearity="tanh")
             if rnn_spectral_radius is not None:  # chapter 1: above 1, the gradient can explode
@@ -134,6 +138,7 @@ class AddingConfig:
     forget_bias: float = 3.0
     rnn_spectral_radius: float | None = None
     num_layers: int = 1
+    gru_update_bias: float = 0.0
     max_sequences: int = 300_000
     max_minutes: float = 5.0
     eval_every: int = 50
@@ -208,7 +213,8 @@ def train(config: AddingConfig, progress: bool = True) -> AddingResult:
     torch.manual_seed(config.seed)
     train_rng, eval_rng, test_rng = (np.random.default_rng([config.seed, stream]) for stream in (0, 1, 2))
     model = SequenceToOne(config.model, hidden_size=config.hidden_size, forget_bias=config.forget_bias,
-                          rnn_spectral_radius=config.rnn_spectral_radius, num_layers=config.num_layers)
+                          rnn_spectral_radius=config.rnn_spectral_radius, num_layers=config.num_layers,
+                          gru_update_bias=config.gru_update_bias)
     if config.optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer: expected 'adam' or 'sgd', got {config.optimizer!r}")
     optimiser_class = torch.optim.Adam if config.optimizer == "adam" else torch.optim.SGD

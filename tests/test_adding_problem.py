@@ -118,3 +118,13 @@ def test_divergence_is_recorded_not_raised_and_clipping_prevents_it():
     assert clipped.diverged_at is None and np.isfinite(clipped.mse)
     with pytest.raises(ValueError, match="optimizer: expected 'adam' or 'sgd', got 'rmsprop'"):
         train(AddingConfig(length=20, optimizer="rmsprop"), progress=False)
+
+
+def test_gate_biases_reach_the_right_rows():
+    hidden = 8
+    lstm = SequenceToOne("lstm", hidden_size=hidden, forget_bias=3.0).recurrent
+    gru = SequenceToOne("gru", hidden_size=hidden, gru_update_bias=3.0).recurrent
+    bound = 1 / hidden**0.5
+    assert lstm.bias_ih_l0[hidden:2 * hidden].min() > 3.0 - bound  # forget gate: rows H:2H of i, f, g, o
+    assert gru.bias_ih_l0[hidden:2 * hidden].min() > 3.0 - bound  # update gate: rows H:2H of r, z, n
+    assert gru.bias_ih_l0[:hidden].abs().max() <= bound
