@@ -88,17 +88,13 @@ class SequenceToOne(nn.Module):
         super().__init__()
         if kind == "lstm":
             self.recurrent = LSTM(input_size, hidden_size, num_layers)
-            with torch.no_grad():
-                for layer in range(num_layers):
-                    getattr(self.recurrent, f"bias_ih_l{layer}")[hidden_size:2 * hidden_size] += forget_bias
+            self.recurrent.add_to_gate_bias(1, forget_bias)  # the forget gate: block 1 of i, f, g, o
         elif kind.startswith("lstm:"):
             self.recurrent = LSTMVariant(input_size, hidden_size, num_layers, variant=kind[len("lstm:"):],
                                          forget_bias=forget_bias)
         elif kind == "gru":
             self.recurrent = GRU(input_size, hidden_size, num_layers)
-            with torch.no_grad():  # the update gate z (rows H:2H) decides how much state is kept
-                for layer in range(num_layers):
-                    getattr(self.recurrent, f"bias_ih_l{layer}")[hidden_size:2 * hidden_size] += gru_update_bias
+            self.recurrent.add_to_gate_bias(1, gru_update_bias)  # the update gate: block 1 of r, z, n
         elif kind == "rnn":
             self.recurrent = nn.RNN(input_size, hidden_size, num_layers, nonlinearity="tanh")
             if rnn_spectral_radius is not None:  # chapter 1: above 1, the gradient can explode

@@ -102,6 +102,22 @@ class RecurrentStack(nn.Module):
         """One direction of one layer: ``layer_input`` ``(T, B, D_k)`` -> outputs ``(T, B, H)``, final state."""
         raise NotImplementedError
 
+    def add_to_gate_bias(self, block: int, value: float) -> None:
+        """Add ``value`` to gate block ``block``'s part of every ``bias_ih`` (all layers and directions).
+
+        Block 1 is the LSTM's forget gate (``i, f, g, o``) and the GRU's update gate (``r, z, n``): a
+        positive value makes the layer start out keeping its state.
+        """
+        if not 0 <= block < self.gates:
+            raise ValueError(f"block: expected 0 <= block < {self.gates}, got {block}")
+        if not self.bias or not value:
+            return
+        rows = slice(block * self.hidden_size, (block + 1) * self.hidden_size)
+        with torch.no_grad():
+            for name, parameter in self.named_parameters():
+                if name.startswith("bias_ih"):
+                    parameter[rows] += value
+
     def _suffixes(self):
         return ["", "_reverse"][: self.num_directions]
 

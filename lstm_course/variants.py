@@ -81,12 +81,8 @@ class LSTMVariant(RecurrentStack):
         self.variant, self.gate_names = variant, VARIANT_GATES[variant]
         self.gates = len(self.gate_names)
         super().__init__(input_size, hidden_size, *args, **kwargs)
-        if forget_bias and "f" in self.gate_names and self.bias:
-            rows = slice(self.gate_names.index("f") * hidden_size, (self.gate_names.index("f") + 1) * hidden_size)
-            with torch.no_grad():
-                for name, parameter in self.named_parameters():
-                    if name.startswith("bias_ih"):
-                        parameter[rows] += forget_bias
+        if "f" in self.gate_names:
+            self.add_to_gate_bias(self.gate_names.index("f"), forget_bias)
 
     def extra_parameters(self):
         if self.variant != "peephole":

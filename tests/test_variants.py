@@ -106,3 +106,8 @@ def test_forget_bias_and_bad_variant():
     assert model.bias_ih_l0[:H].mean() > 0.5 > plain.bias_ih_l0[:H].abs().max()
     with pytest.raises(ValueError, match="variant: expected one of"):
         LSTMVariant(D, H, variant="gru")
+
+
+def test_add_to_gate_bias_checks_the_block():
+    with pytest.raises(ValueError, match=r"block: expected 0 <= block < 3, got 3"):
+        GRU(D, H).add_to_gate_bias(3, 1.0)
