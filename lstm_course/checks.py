@@ -15,7 +15,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_course import adding_problem, clipping, conversions, gradcheck, numpy_lstm, numpy_rnn, optim
+from lstm_course import (
+    adding_problem,
+    batching,
+    clipping,
+    conversions,
+    gradcheck,
+    numpy_lstm,
+    numpy_rnn,
+    optim,
+    sampling,
+)
 from lstm_course.activations import sigmoid
 
 
@@ -258,3 +268,25 @@ def check_adding_targets(adding_targets: Callable, seed: int = 0, verbose: bool 
               for batch, length in ((1, 20), (16, 50), (64, 100))]
     return run_check("adding_targets", adding_targets, adding_problem.targets_from_inputs, trials, atol=1e-6,
                      verbose=verbose)
+
+
+def check_streams(streams: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``streams(ids (N,), batch_size) -> (inputs, targets)``, each ``(N // batch_size ..., batch_size)``."""
+    rng = np.random.default_rng(seed)
+    trials = [Trial(f"{length} ids, batch_size={batch}", {"ids": rng.integers(0, 85, length), "batch_size": batch})
+              for length, batch in ((11, 2), (101, 4), (1000, 7), (65, 64))]
+    return run_check("streams", streams, batching.streams, trials, atol=0, rtol=0, verbose=verbose)
+
+
+def check_next_character_distribution(next_character_distribution: Callable, seed: int = 0,
+                                      verbose: bool = True) -> CheckResult:
+    """Check ``next_character_distribution(logits (V,), temperature, top_k) -> (V,)`` probabilities."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    trials = [Trial(f"V={size}, temperature={temperature}, top_k={top_k}",
+                    {"logits": 3 * torch.randn(size, generator=generator, dtype=torch.float64),
+                     "temperature": temperature, "top_k": top_k})
+              for size, temperature, top_k in ((5, 1.0, None), (85, 0.5, None), (85, 1.5, 10), (85, 0.8, 1))]
+    return run_check("next_character_distribution", next_character_distribution,
+                     sampling.next_character_distribution, trials, atol=1e-10, verbose=verbose)

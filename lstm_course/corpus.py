@@ -181,3 +181,18 @@ def split_works(works: dict[str, str]) -> dict[str, str]:
         "validation": "".join(works[work] for work in VALIDATION_WORKS),
         "test": "".join(works[work] for work in TEST_WORKS),
     }
+
+
+def split_text(text: str, validation_fraction: float = 0.05, test_fraction: float = 0.05) -> dict[str, str]:
+    """Split a reader's own text by position: the first part trains, then validation, then test.
+
+    Contiguous blocks, not random windows, so held-out text is never interleaved with training text.
+    """
+    if not 0 < validation_fraction < 1 or not 0 < test_fraction < 1 or validation_fraction + test_fraction >= 1:
+        raise ValueError(f"validation_fraction, test_fraction: expected positive fractions summing to less than 1, "
+                         f"got {validation_fraction} and {test_fraction}")
+    if len(text) < 1000:
+        raise ValueError(f"text: expected at least 1,000 characters to split, got {len(text)}")
+    train_end = round(len(text) * (1 - validation_fraction - test_fraction))
+    validation_end = round(len(text) * (1 - test_fraction))
+    return {"train": text[:train_end], "validation": text[train_end:validation_end], "test": text[validation_end:]}

@@ -1,0 +1,55 @@
+"""Contiguous batches for truncated backpropagation through time (TBPTT).
+
+The training text, as ids, is cut into ``batch_size`` equal streams laid side by side::
+
+    stream 0: ids[0      : N]
+    stream 1: ids[N      : 2N]        N = (len(ids) - 1) // batch_size
+    ...
+
+A batch is the next ``bptt`` steps of every stream, ``inputs`` ``(T, B)`` and ``targets`` the same
+positions shifted by one. Because row ``b`` of batch ``k + 1`` continues exactly where row ``b`` of
+batch ``k`` stopped, the LSTM's final state of one batch is the right initial state of the next:
+the training loop carries it across batches, but *detaches* it (``state.detach()``), so gradients
+flow back at most ``bptt`` steps while the forward pass remembers beyond that. The last batch of an
+epoch may be shorter than ``bptt``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+
+def streams(ids: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``inputs``, ``targets``: ``(N, batch_size)`` int64 arrays, time-major, column ``b`` = stream ``b``."""
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"ids: expected a 1-D integer array, got shape {ids.shape} and dtype {ids.dtype}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size: expected a positive integer, got {batch_size!r}")
+    length = (len(ids) - 1) // batch_size
+    if length < 1:
+        raise ValueError(f"ids: expected at least batch_size + 1 = {batch_size + 1} ids, got {len(ids)}")
+    inputs = ids[: length * batch_size].reshape(batch_size, length).T
+    targets = ids[1 : length * batch_size + 1].reshape(batch_size, length).T
+    return np.ascontiguousarray(inputs, dtype=np.int64), np.ascontiguousarray(targets, dtype=np.int64)
+
+
+def number_of_batches(num_ids: int, batch_size: int, bptt: int) -> int:
+    """How many batches :func:`tbptt_batches` yields per epoch."""
+    return -(-((num_ids - 1) // batch_size) // bptt)
+
+
+def tbptt_batches(ids: np.ndarray, batch_size: int, bptt: int,
+                  start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Yield ``(inputs, targets)``, each a ``(T <= bptt, batch_size)`` int64 tensor, in stream order.
+
+    ``start``: the index of the first batch (to resume an epoch part-way through).
+    """
+    if not isinstance(bptt, int) or bptt < 1:
+        raise ValueError(f"bptt: expected a positive integer, got {bptt!r}")
+    inputs, targets = streams(ids, batch_size)
+    for offset in range(start * bptt, len(inputs), bptt):
+        yield torch.from_numpy(inputs[offset : offset + bptt]), torch.from_numpy(targets[offset : offset + bptt])

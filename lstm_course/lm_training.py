@@ -1,0 +1,296 @@
+"""Training and scoring the character-level language model.
+
+:func:`train` runs Adam on the cross-entropy of the next character over contiguous truncated-BPTT
+batches (:mod:`lstm_course.batching`), carrying the detached LSTM state from batch to batch, with:
+
+* gradient-norm clipping at ``clip_norm``;
+* a learning-rate schedule: linear warm-up over ``warmup_steps``, then a cosine decay to
+  ``final_lr_fraction * lr`` at the end of the budget (``max_steps`` if given, else ``minutes``);
+* a progress bar (loss, characters per second, validation bits per character);
+* validation every ``eval_every`` steps on the first ``validation_chars`` characters of the
+  validation text, keeping the best weights, and early stopping after ``patience`` evaluations
+  without improvement;
+* a :class:`TrainingDiverged` error, naming the step, as soon as the loss is NaN or infinite;
+* a checkpoint (:mod:`lstm_course.checkpoint`) after every validation, at the end, and on
+  Ctrl-C; ``resume_from`` continues from one, with the same data position, carried state and
+  random state, so a run split in two equals a run in one piece when the budget is in steps.
+
+:func:`nats_per_char` scores a text as the n-gram baselines are scored: every character
+predicted from the ones before it, in contiguous streams that start from a zero state.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from lstm_course import checkpoint as checkpoints
+from lstm_course.batching import number_of_batches, streams, tbptt_batches
+from lstm_course.language_model import CharLSTM, ModelConfig, detach_state
+from lstm_course.runtime import set_threads
+from lstm_course.vocabulary import Vocabulary
+
+LN2 = math.log(2.0)
+
+
+@dataclass
+class TrainConfig:
+    """How to train. Set ``max_steps`` for a reproducible run; otherwise ``minutes`` is the budget."""
+
+    batch_size: int = 64
+    bptt: int = 128
+    lr: float = 3e-3
+    final_lr_fraction: float = 0.02
+    warmup_steps: int = 50
+    clip_norm: float = 1.0
+    minutes: float = 10.0
+    max_steps: int | None = None
+    eval_every: int = 100
+    validation_chars: int | None = 100_000
+    patience: int = 5
+    seed: int = 0
+    threads: int = 1
+
+    def __post_init__(self):
+        for name in ("batch_size", "bptt", "eval_every", "patience", "threads"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+        if self.max_steps is not None and (not isinstance(self.max_steps, int) or self.max_steps < 1):
+            raise ValueError(f"max_steps: expected a positive integer or None, got {self.max_steps!r}")
+        for name in ("lr", "minutes", "clip_norm"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name}: expected a positive number, got {getattr(self, name)!r}")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    characters: int
+    seconds: float
+    best_validation_nats: float
+    stopped: str  # "budget", "early stopping" or "interrupted"
+    history: list = field(default_factory=list)
+    checkpoint: str | None = None
+
+    @property
+    def characters_per_second(self) -> float:
+        return self.characters / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> dict:
+        return {"steps": self.steps, "characters": self.characters, "seconds": round(self.seconds, 1),
+                "characters_per_second": round(self.characters_per_second),
+                "best_validation_nats_per_char": round(self.best_validation_nats, 4),
+                "best_validation_bits_per_char": round(self.best_validation_nats / LN2, 4),
+                "stopped": self.stopped, "checkpoint": self.checkpoint}
+
+
+def learning_rate(config: TrainConfig, step: int, budget_fraction: float) -> float:
+    """Warm-up for ``warmup_steps``, then cosine from ``lr`` down to ``final_lr_fraction * lr`` at fraction 1."""
+    warmup = min(1.0, (step + 1) / config.warmup_steps) if config.warmup_steps else 1.0
+    fraction = min(max(budget_fraction, 0.0), 1.0)
+    floor = config.final_lr_fraction
+    return config.lr * warmup * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * fraction)))
+
+
+@torch.no_grad()
+def nats_per_char(model: CharLSTM, ids: np.ndarray, num_streams: int = 32, bptt: int = 256) -> float:
+    """Mean ``-log P(next character)`` over ``ids``, in ``num_streams`` contiguous streams, eval mode.
+
+    Each stream starts from a zero state and carries it to its end; the last
+    ``(len(ids) - 1) % num_streams`` characters are not scored.
+    """
+    was_training = model.training
+    model.eval()
+    num_streams = max(1, min(num_streams, (len(ids) - 1) // 2))
+    total, count, state = 0.0, 0, None
+    for inputs, targets in tbptt_batches(ids, num_streams, bptt):
+        logits, state = model(inputs, state)
+        total += float(nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                                                   reduction="sum"))
+        count += targets.numel()
+    model.train(was_training)
+    return total / count
+
+
+def _new_run(train_text: str, model_config: dict | None, config: TrainConfig):
+    vocabulary = Vocabulary.from_text(train_text)
+    model = CharLSTM(ModelConfig(vocabulary_size=len(vocabulary), **(model_config or {})))
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+    progress = {"steps": 0, "characters": 0, "seconds": 0.0, "epoch": 0, "batch_in_epoch": 0,
+                "best_validation_nats": math.inf, "evaluations_without_improvement": 0, "history": [],
+                "state": None, "rng": None}
+    return vocabulary, model, optimiser, progress, copy.deepcopy(model.state_dict())
+
+
+def _resumed_run(path, train_text: str):
+    saved = checkpoints.load(path)
+    vocabulary = Vocabulary.from_list(saved["vocabulary"])
+    if vocabulary != Vocabulary.from_text(train_text):
+        raise ValueError(f"{path}: the checkpoint's vocabulary ({len(vocabulary)} ids) differs from the training "
+                         f"text's; resume with the corpus it was trained on")
+    model = CharLSTM(ModelConfig(**saved["model_config"]))
+    model.load_state_dict(saved["model"])
+    optimiser = torch.optim.Adam(model.parameters(), lr=saved["train_config"]["lr"])
+    optimiser.load_state_dict(saved["optimiser"])
+    return vocabulary, model, optimiser, saved["progress"], saved["best_model"]
+
+
+def _checkpoint(model, best_model, optimiser, vocabulary, config, progress, state, rng) -> dict:
+    progress = dict(progress, state=None if state is None else list(state), rng=rng)
+    return {"format": checkpoints.FORMAT, "model_config": asdict(model.config), "train_config": asdict(config),
+            "vocabulary": vocabulary.to_list(), "model": model.state_dict(), "best_model": best_model,
+            "optimiser": optimiser.state_dict(), "progress": progress}
+
+
+def train(train_text: str, validation_text: str, config: TrainConfig | None = None, model_config: dict | None = None,
+          checkpoint_path=None, resume_from=None, progress_bar: bool = True,
+          log=None) -> tuple[CharLSTM, Vocabulary, TrainResult]:
+    """Train a :class:`CharLSTM`; return the model holding the *best* validation weights, its vocabulary and a result.
+
+    ``model_config``: keyword arguments of :class:`ModelConfig` (not ``vocabulary_size``, which
+    comes from the training text). ``resume_from``: a checkpoint to continue; its model
+    configuration is used, and the budget (``minutes`` or ``max_steps``) counts from its start, so
+    resuming an interrupted run with the same budget finishes it. ``log``: optional ``callable(str)``
+    given one line per validation (the notebook prints them; the CLI has the progress bar).
+    """
+    config = config or TrainConfig()
+    set_threads(config.threads)
+    if resume_from is not None:
+        vocabulary, model, optimiser, progress, best_model = _resumed_run(resume_from, train_text)
+        if progress["rng"] is not None:
+            torch.set_rng_state(progress["rng"])
+    else:
+        torch.manual_seed(config.seed)
+        vocabulary, model, optimiser, progress, best_model = _new_run(train_text, model_config, config)
+    train_ids, validation_ids = vocabulary.encode(train_text), vocabulary.encode(validation_text)
+    if config.validation_chars is not None:
+        validation_ids = validation_ids[: config.validation_chars + 1]
+    streams(train_ids, config.batch_size)  # fails early, with a clear message, if the text is too short
+    batches_per_epoch = number_of_batches(len(train_ids), config.batch_size, config.bptt)
+    state = None if progress["state"] is None else tuple(progress["state"])
+    budget_seconds = 60.0 * config.minutes
+    seconds_before, stopped = progress["seconds"], "budget"
+    session_start = time.perf_counter()
+    path = None if checkpoint_path is None else str(checkpoint_path)
+
+    def elapsed() -> float:
+        return seconds_before + time.perf_counter() - session_start
+
+    def budget_fraction() -> float:
+        fractions = [elapsed() / budget_seconds]
+        if config.max_steps is not None:
+            fractions = [progress["steps"] / config.max_steps]  # a step budget is exact and reproducible
+        return max(fractions)
+
+    def save():
+        if path is not None:
+            progress["seconds"] = elapsed()
+            checkpoints.save(_checkpoint(model, best_model, optimiser, vocabulary, config, progress, state,
+                                         rng_after_last_step), path)
+
+    bar = tqdm(total=config.max_steps, initial=progress["steps"], unit="step", disable=not progress_bar,
+               desc="train-lm", mininterval=2.0, dynamic_ncols=True)
+    model.train()
+    rng_after_last_step = torch.get_rng_state()  # dropout's random state at a step boundary, for resuming
+    window_loss, window_chars, window_start = 0.0, 0, time.perf_counter()
+    try:
+        while budget_fraction() < 1.0 and stopped == "budget":
+            batches = tbptt_batches(train_ids, config.batch_size, config.bptt, start=progress["batch_in_epoch"])
+            for inputs, targets in batches:
+                lr = learning_rate(config, progress["steps"], budget_fraction())
+                for group in optimiser.param_groups:
+                    group["lr"] = lr
+                logits, new_state = model(inputs, detach_state(state))
+                loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+                if not math.isfinite(loss.item()):
+                    raise TrainingDiverged(
+                        f"the training loss became {loss.item()} at step {progress['steps'] + 1} (learning rate "
+                        f"{lr:.2g}); lower --lr or --clip-norm"
+                        + (f"; the last good checkpoint is {path}" if path and Path(path).exists() else ""))
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
+                optimiser.step()
+                state = detach_state(new_state)
+                rng_after_last_step = torch.get_rng_state()
+                progress["steps"] += 1
+                progress["batch_in_epoch"] += 1
+                progress["characters"] += targets.numel()
+                window_loss += loss.item() * targets.numel()
+                window_chars += targets.numel()
+                bar.update(1)
+                if progress["steps"] % config.eval_every == 0:
+                    validation = nats_per_char(model, validation_ids)
+                    speed = window_chars / (time.perf_counter() - window_start)
+                    entry = {"step": progress["steps"], "characters": progress["characters"],
+                             "seconds": round(elapsed(), 1), "lr": lr, "train_nats": window_loss / window_chars,
+                             "validation_nats": validation, "characters_per_second": speed}
+                    progress["history"].append(entry)
+                    window_loss, window_chars, window_start = 0.0, 0, time.perf_counter()
+                    if validation < progress["best_validation_nats"]:
+                        progress["best_validation_nats"] = validation
+                        progress["evaluations_without_improvement"] = 0
+                        best_model = copy.deepcopy(model.state_dict())
+                    else:
+                        progress["evaluations_without_improvement"] += 1
+                    bar.set_postfix(loss=f"{entry['train_nats']:.3f}", val_bpc=f"{validation / LN2:.3f}",
+                                    chars_s=f"{speed:,.0f}", refresh=False)
+                    if log is not None:
+                        log(f"step {entry['step']:>5}  {entry['characters']:>10,} chars  "
+                            f"train {entry['train_nats']:.3f}  validation {validation:.3f} nats/char "
+                            f"({validation / LN2:.3f} bits)  {speed:,.0f} chars/s")
+                    save()
+                    if progress["evaluations_without_improvement"] >= config.patience:
+                        stopped = "early stopping"
+                        break
+                if budget_fraction() >= 1.0:
+                    break
+            else:  # the epoch ran out: start the next one from a zero state
+                progress["epoch"] += 1
+                progress["batch_in_epoch"] = 0
+                state = None
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+    finally:
+        bar.close()
+    if stopped != "interrupted" and (not progress["history"] or progress["history"][-1]["step"] != progress["steps"]):
+        validation = nats_per_char(model, validation_ids)  # score the final weights too
+        progress["history"].append({"step": progress["steps"], "characters": progress["characters"],
+                                    "seconds": round(elapsed(), 1), "validation_nats": validation})
+        if validation < progress["best_validation_nats"]:
+            progress["best_validation_nats"], best_model = validation, copy.deepcopy(model.state_dict())
+    save()
+    result = TrainResult(progress["steps"], progress["characters"], elapsed(), progress["best_validation_nats"],
+                         stopped, progress["history"], path)
+    model.load_state_dict(best_model)
+    model.eval()
+    if batches_per_epoch and log is not None and stopped == "interrupted":
+        log(f"interrupted at step {progress['steps']}; " + (f"saved {path}" if path else "nothing saved"))
+    return model, vocabulary, result
+
+
+def load_model(path) -> tuple[CharLSTM, Vocabulary, dict]:
+    """The best-validation model of a checkpoint, in eval mode, with its vocabulary and the whole checkpoint."""
+    saved = checkpoints.load(path)
+    try:
+        model = CharLSTM(ModelConfig(**saved["model_config"]))
+        model.load_state_dict(saved["best_model"])
+        vocabulary = Vocabulary.from_list(saved["vocabulary"])
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise checkpoints.CheckpointError(f"{path}: checkpoint does not describe a valid model "
+                                          f"({str(error).splitlines()[0][:160]})") from None
+    model.eval()
+    return model, vocabulary, saved
