@@ -111,6 +111,22 @@ def _sample(args: argparse.Namespace) -> None:
     return None
 
 
+def _student_edition(args: argparse.Namespace) -> dict:
+    from lstm_course.student_edition import write_student_edition
+
+    return write_student_edition(args.out_dir, build=not args.no_build)
+
+
+def _grade(args: argparse.Namespace) -> dict:
+    from lstm_course.grading import grade
+
+    rows = grade(args.submissions, args.out, timeout=args.timeout, force=args.force,
+                 log=lambda line: print(line, file=sys.stderr, flush=True))
+    graded = [row for row in rows.values() if row["submission"] in set(map(str, args.submissions))]
+    return {"grades": str(args.out), "submissions": len(graded),
+            "ok": sum(row["status"] == "ok" for row in graded)}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lstm_course", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -174,6 +190,18 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--top-k", type=int, help="sample only among the k most likely characters")
     sample.add_argument("--seed", type=int, default=0)
     sample.set_defaults(run=_sample)
+
+    student = commands.add_parser("student-edition", help="write the student notebooks and book (no solutions)")
+    student.add_argument("out_dir", type=Path, help="folder for the student edition (notebooks, _build/html)")
+    student.add_argument("--no-build", action="store_true", help="write the notebooks only, skip the HTML book")
+    student.set_defaults(run=_student_edition)
+
+    grade = commands.add_parser("grade", help="execute submitted notebooks and grade their exercises")
+    grade.add_argument("submissions", type=Path, nargs="+", metavar="SUBMISSION.ipynb")
+    grade.add_argument("--out", type=Path, required=True, help="grades.csv to write (rows kept across runs)")
+    grade.add_argument("--timeout", type=float, default=1800.0, help="seconds per submission (default 1800)")
+    grade.add_argument("--force", action="store_true", help="regrade submissions already in --out")
+    grade.set_defaults(run=_grade)
     return parser
 
 

@@ -270,6 +270,25 @@ def check_adding_targets(adding_targets: Callable, seed: int = 0, verbose: bool 
                      verbose=verbose)
 
 
+def gru_step_reference(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> np.ndarray:
+    """One GRU step computed by ``torch.nn.GRUCell`` in float64 with the given weights (gates ``r, z, n``)."""
+    import torch
+
+    cell = torch.nn.GRUCell(W_ih.shape[1], W_hh.shape[1], dtype=torch.float64)
+    with torch.no_grad():
+        for name, value in (("weight_ih", W_ih), ("weight_hh", W_hh), ("bias_ih", b_ih), ("bias_hh", b_hh)):
+            getattr(cell, name).copy_(torch.from_numpy(np.asarray(value, dtype=np.float64)))
+        return cell(torch.from_numpy(x_t), torch.from_numpy(h_prev)).numpy()
+
+
+def check_gru_step(gru_step: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``gru_step(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> h_t`` against ``torch.nn.GRUCell``."""
+    rng = np.random.default_rng(seed)
+    trials = [random_trial(rng, f"B={B}, D={D}, H={H}", x_t=(B, D), h_prev=(B, H), W_ih=(3 * H, D),
+                           W_hh=(3 * H, H), b_ih=(3 * H,), b_hh=(3 * H,)) for B, D, H in SIZES]
+    return run_check("gru_step", gru_step, gru_step_reference, trials, verbose=verbose)
+
+
 def check_streams(streams: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
     """Check ``streams(ids (N,), batch_size) -> (inputs, targets)``, each ``(N // batch_size ..., batch_size)``."""
     rng = np.random.default_rng(seed)

@@ -37,6 +37,7 @@ CASES = [
     (checks.check_adam_update, optim.adam_update),
     (checks.check_keras_lstm_to_torch, conversions.keras_lstm_to_torch),
     (checks.check_adding_targets, adding_problem.targets_from_inputs),
+    (checks.check_gru_step, checks.gru_step_reference),
     (checks.check_streams, batching.streams),
     (checks.check_next_character_distribution, sampling.next_character_distribution),
 ]
@@ -56,6 +57,8 @@ WRONG_ANSWERS = [
         "weight_ih_l0": kernel.reshape(kernel.shape[::-1]), "weight_hh_l0": recurrent_kernel.T,
         "bias_ih_l0": bias, "bias_hh_l0": 0 * bias}),
     (checks.check_adding_targets, lambda inputs: 0.5 + (inputs[..., 0] * inputs[..., 1]).sum(0) / 4),  # counts -1 too
+    (checks.check_gru_step,  # ignores the previous hidden state
+     lambda x_t, h_prev, W_ih, W_hh, b_ih, b_hh: checks.gru_step_reference(x_t, 0 * h_prev, W_ih, W_hh, b_ih, b_hh)),
     (checks.check_streams, lambda ids, batch_size: batching.streams(ids[::-1].copy(), batch_size)),  # wrong order
     (checks.check_next_character_distribution,  # samples the unknown id, ignores top_k
      lambda logits, temperature, top_k: torch.softmax(logits / temperature, 0)),

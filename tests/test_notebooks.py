@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+NOTEBOOK_FOLDERS = ("chapters", "course")
+NOTEBOOKS = sorted(path for folder in NOTEBOOK_FOLDERS for path in (ROOT / folder).glob("*.ipynb"))
 EXPECTED_ERROR_TAG = "raises-exception"
 
 
@@ -48,7 +49,7 @@ def test_toc_and_chapters_folder_list_the_same_notebooks():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     listed = {Path(name).with_suffix("").as_posix() for name in toc_files([toc])}
     present = {path.relative_to(ROOT).with_suffix("").as_posix() for path in NOTEBOOKS}
-    assert {name for name in listed if name.startswith("chapters/")} == present
+    assert {name for name in listed if name.startswith(tuple(f"{folder}/" for folder in NOTEBOOK_FOLDERS))} == present
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -57,7 +57,7 @@ def execute(path: Path, timeout: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapters/*.ipynb")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapters/*.ipynb and course/*.ipynb")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
     args = parser.parse_args(argv)
 
@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[variable] = "1"
     os.environ["PYTHONHASHSEED"] = "0"
 
-    paths = [p.resolve() for p in args.notebooks] or sorted((ROOT / "chapters").glob("*.ipynb"))
+    paths = [p.resolve() for p in args.notebooks] or sorted(
+        path for folder in ("chapters", "course") for path in (ROOT / folder).glob("*.ipynb"))
     times = json.loads(TIMES_FILE.read_text()) if TIMES_FILE.exists() else {}
     for path in paths:
         print(f"executing {path.relative_to(ROOT)} ...", end=" ", flush=True)
