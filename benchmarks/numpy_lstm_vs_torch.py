@@ -23,8 +23,8 @@ from timing import interleaved_medians, size_parser
 
 def main(argv=None):
     args = size_parser(__doc__.splitlines()[0]).parse_args(argv)
-    torch.set_num_threads(1)
-    threadpool_limits(1)
+    torch.set_num_threads(args.threads)
+    threadpool_limits(args.threads)
 
     T, B, D, H = args.steps, args.batch, args.input, args.hidden
     torch.manual_seed(0)
@@ -46,7 +46,8 @@ def main(argv=None):
 
     medians = interleaved_medians({"numpy": numpy_step, "torch": torch_step}, args.repetitions)
     numpy_ms, torch_ms = 1e3 * medians["numpy"], 1e3 * medians["torch"]
-    print(f"machine: {platform.processor() or platform.machine()}, 1 thread, float32, T={T} B={B} D={D} H={H}")
+    print(f"machine: {platform.processor() or platform.machine()}, {args.threads} thread(s), float32, "
+          f"T={T} B={B} D={D} H={H}")
     print(f"torch.nn.LSTM forward+backward: {torch_ms:8.1f} ms (median of {args.repetitions})")
     print(f"NumPy LSTM    forward+backward: {numpy_ms:8.1f} ms")
     print(f"speed ratio (nn.LSTM time / NumPy time): {torch_ms / numpy_ms:.2f}x   target >= 0.75x")

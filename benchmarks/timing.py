@@ -1,12 +1,12 @@
-"""Shared by the benchmarks: the LSTM sizes they accept, and interleaved timing with medians."""
+"""Shared by the benchmarks: the LSTM sizes they accept; interleaved timing comes from ``lstm_course.timing``."""
 
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
-import numpy as np
+from lstm_course.timing import interleaved_medians
+
+__all__ = ["interleaved_medians", "size_parser"]
 
 
 def size_parser(description: str) -> argparse.ArgumentParser:
@@ -17,22 +17,5 @@ def size_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--input", type=int, default=64, help="input width D")
     parser.add_argument("--hidden", type=int, default=256, help="hidden size H")
     parser.add_argument("--repetitions", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1, help="PyTorch and BLAS threads (default 1)")
     return parser
-
-
-def interleaved_medians(workloads: dict[str, Callable[[], object]], repetitions: int, warmup: int = 2) -> dict:
-    """Median seconds of each workload, run in turn ``repetitions`` times after ``warmup`` rounds.
-
-    Interleaving means a drift in machine speed (another process, frequency scaling) affects every
-    workload alike, so their ratio stays meaningful.
-    """
-    for _ in range(warmup):
-        for workload in workloads.values():
-            workload()
-    timings = {name: [] for name in workloads}
-    for _ in range(repetitions):
-        for name, workload in workloads.items():
-            start = time.perf_counter()
-            workload()
-            timings[name].append(time.perf_counter() - start)
-    return {name: float(np.median(times)) for name, times in timings.items()}

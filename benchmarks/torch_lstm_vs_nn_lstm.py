@@ -22,7 +22,7 @@ from timing import interleaved_medians, size_parser
 
 def main(argv=None):
     args = size_parser(__doc__.splitlines()[0]).parse_args(argv)
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
     reference = torch.nn.LSTM(args.input, args.hidden)
@@ -41,7 +41,7 @@ def main(argv=None):
     seconds = interleaved_medians({name: lambda model=model: training_step(model) for name, model in models.items()},
                                   args.repetitions)
     medians = {name: 1e3 * value for name, value in seconds.items()}
-    print(f"1 thread, float32, T={args.steps} B={args.batch} D={args.input} H={args.hidden}, "
+    print(f"{args.threads} thread(s), float32, T={args.steps} B={args.batch} D={args.input} H={args.hidden}, "
           f"median of {args.repetitions}")
     for name, ms in medians.items():
         print(f"{name:<30} {ms:8.1f} ms   speed ratio {medians['nn.LSTM'] / ms:.2f}x")

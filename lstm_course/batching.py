@@ -37,19 +37,32 @@ def streams(ids: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(inputs, dtype=np.int64), np.ascontiguousarray(targets, dtype=np.int64)
 
 
-def number_of_batches(num_ids: int, batch_size: int, bptt: int) -> int:
+def shard(array: np.ndarray, rank: int, world_size: int) -> np.ndarray:
+    """Process ``rank``'s streams: ``(N, B * world_size)`` → ``(N, B)``, columns ``rank * B`` onwards."""
+    if not isinstance(world_size, int) or world_size < 1 or not isinstance(rank, int) or not 0 <= rank < world_size:
+        raise ValueError(f"rank, world_size: expected 0 <= rank < world_size, got {rank!r} and {world_size!r}")
+    if array.ndim != 2 or array.shape[1] % world_size:
+        raise ValueError(f"array: expected (N, B * world_size) with world_size = {world_size}, got shape {array.shape}")
+    width = array.shape[1] // world_size
+    return np.ascontiguousarray(array[:, rank * width : (rank + 1) * width])
+
+
+def number_of_batches(num_ids: int, batch_size: int, bptt: int, world_size: int = 1) -> int:
     """How many batches :func:`tbptt_batches` yields per epoch."""
-    return -(-((num_ids - 1) // batch_size) // bptt)
+    return -(-((num_ids - 1) // (batch_size * world_size)) // bptt)
 
 
-def tbptt_batches(ids: np.ndarray, batch_size: int, bptt: int,
-                  start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def tbptt_batches(ids: np.ndarray, batch_size: int, bptt: int, start: int = 0, rank: int = 0,
+                  world_size: int = 1) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Yield ``(inputs, targets)``, each a ``(T <= bptt, batch_size)`` int64 tensor, in stream order.
 
-    ``start``: the index of the first batch (to resume an epoch part-way through).
+    ``start``: the index of the first batch (to resume an epoch part-way through). With
+    ``world_size`` processes (:mod:`lstm_course.distributed`), the text is cut into
+    ``batch_size * world_size`` streams and process ``rank`` gets streams ``rank * batch_size`` to
+    ``(rank + 1) * batch_size - 1``: together the processes cover the text once per epoch.
     """
     if not isinstance(bptt, int) or bptt < 1:
         raise ValueError(f"bptt: expected a positive integer, got {bptt!r}")
-    inputs, targets = streams(ids, batch_size)
+    inputs, targets = (shard(array, rank, world_size) for array in streams(ids, batch_size * world_size))
     for offset in range(start * bptt, len(inputs), bptt):
         yield torch.from_numpy(inputs[offset : offset + bptt]), torch.from_numpy(targets[offset : offset + bptt])

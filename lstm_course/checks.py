@@ -309,3 +309,12 @@ def check_next_character_distribution(next_character_distribution: Callable, see
               for size, temperature, top_k in ((5, 1.0, None), (85, 0.5, None), (85, 1.5, 10), (85, 0.8, 1))]
     return run_check("next_character_distribution", next_character_distribution,
                      sampling.next_character_distribution, trials, atol=1e-10, verbose=verbose)
+
+
+def check_shard(shard: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``shard(array (N, B * world_size), rank, world_size) -> (N, B)`` against the reference."""
+    rng = np.random.default_rng(seed)
+    trials = [Trial(f"N={length}, B={width}, rank {rank} of {world}",
+                    {"array": rng.integers(0, 85, (length, width * world)), "rank": rank, "world_size": world})
+              for length, width, rank, world in ((5, 3, 0, 1), (7, 2, 1, 2), (4, 5, 2, 4), (6, 1, 3, 4))]
+    return run_check("shard", shard, batching.shard, trials, atol=0, rtol=0, verbose=verbose)

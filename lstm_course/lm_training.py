@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from torch import nn
 from tqdm import tqdm
 
 from lstm_course import checkpoint as checkpoints
+from lstm_course import distributed
 from lstm_course.batching import number_of_batches, streams, tbptt_batches
 from lstm_course.language_model import CharLSTM, ModelConfig, detach_state
 from lstm_course.runtime import set_threads
@@ -84,6 +86,7 @@ class TrainResult:
     stopped: str  # "budget", "early stopping" or "interrupted"
     history: list = field(default_factory=list)
     checkpoint: str | None = None
+    world_size: int = 1
 
     @property
     def characters_per_second(self) -> float:
@@ -94,7 +97,7 @@ class TrainResult:
                 "characters_per_second": round(self.characters_per_second),
                 "best_validation_nats_per_char": round(self.best_validation_nats, 4),
                 "best_validation_bits_per_char": round(self.best_validation_nats / LN2, 4),
-                "stopped": self.stopped, "checkpoint": self.checkpoint}
+                "stopped": self.stopped, "checkpoint": self.checkpoint, "world_size": self.world_size}
 
 
 def learning_rate(config: TrainConfig, step: int, budget_fraction: float) -> float:
@@ -165,9 +168,17 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
     configuration is used, and the budget (``minutes`` or ``max_steps``) counts from its start, so
     resuming an interrupted run with the same budget finishes it. ``log``: optional ``callable(str)``
     given one line per validation (the notebook prints them; the CLI has the progress bar).
+
+    Under ``torchrun`` (:mod:`lstm_course.distributed`) every process calls this; each trains on its
+    own shard of the streams, gradients are averaged, and only process 0 saves, logs and shows
+    progress. A resumed multi-process run restarts the carried LSTM state from zeros.
     """
     config = config or TrainConfig()
     set_threads(config.threads)
+    world = distributed.current_world()
+    joined = distributed.join(world)
+    if not world.is_main:
+        progress_bar, log, checkpoint_path = False, None, None
     if resume_from is not None:
         vocabulary, model, optimiser, progress, best_model = _resumed_run(resume_from, train_text)
         if progress["rng"] is not None:
@@ -178,9 +189,10 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
     train_ids, validation_ids = vocabulary.encode(train_text), vocabulary.encode(validation_text)
     if config.validation_chars is not None:
         validation_ids = validation_ids[: config.validation_chars + 1]
-    streams(train_ids, config.batch_size)  # fails early, with a clear message, if the text is too short
-    batches_per_epoch = number_of_batches(len(train_ids), config.batch_size, config.bptt)
-    state = None if progress["state"] is None else tuple(progress["state"])
+    streams(train_ids, config.batch_size * world.size)  # fails early, with a clear message, if the text is too short
+    batches_per_epoch = number_of_batches(len(train_ids), config.batch_size, config.bptt, world.size)
+    state = None if progress["state"] is None or world.size > 1 else tuple(progress["state"])
+    trained_model = distributed.wrap(model, world)  # averages gradients across processes; `model` itself otherwise
     budget_seconds = 60.0 * config.minutes
     seconds_before, stopped = progress["seconds"], "budget"
     session_start = time.perf_counter()
@@ -190,10 +202,10 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
         return seconds_before + time.perf_counter() - session_start
 
     def budget_fraction() -> float:
-        fractions = [elapsed() / budget_seconds]
+        fraction = elapsed() / budget_seconds
         if config.max_steps is not None:
-            fractions = [progress["steps"] / config.max_steps]  # a step budget is exact and reproducible
-        return max(fractions)
+            fraction = progress["steps"] / config.max_steps  # a step budget is exact and reproducible
+        return distributed.agree_max(fraction, world)  # every process stops at the same step
 
     def save():
         if path is not None:
@@ -203,19 +215,25 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
 
     bar = tqdm(total=config.max_steps, initial=progress["steps"], unit="step", disable=not progress_bar,
                desc="train-lm", mininterval=2.0, dynamic_ncols=True)
+    if world.size > 1 and world.is_main:
+        message = (f"data-parallel training: world size {world.size} ({world.backend}), {config.batch_size} streams "
+                   f"per process, {config.batch_size * world.size} in all")
+        (log or (lambda line: print(line, file=sys.stderr, flush=True)))(message)
     model.train()
     rng_after_last_step = torch.get_rng_state()  # dropout's random state at a step boundary, for resuming
     window_loss, window_chars, window_start = 0.0, 0, time.perf_counter()
     try:
         while budget_fraction() < 1.0 and stopped == "budget":
-            batches = tbptt_batches(train_ids, config.batch_size, config.bptt, start=progress["batch_in_epoch"])
+            batches = tbptt_batches(train_ids, config.batch_size, config.bptt, start=progress["batch_in_epoch"],
+                                    rank=world.rank, world_size=world.size)
             for inputs, targets in batches:
                 lr = learning_rate(config, progress["steps"], budget_fraction())
                 for group in optimiser.param_groups:
                     group["lr"] = lr
-                logits, new_state = model(inputs, detach_state(state))
+                logits, new_state = trained_model(inputs, detach_state(state))
                 loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
-                if not math.isfinite(loss.item()):
+                not_finite = 0.0 if math.isfinite(loss.item()) else 1.0
+                if distributed.agree_max(not_finite, world):  # a NaN on any process stops them all
                     raise TrainingDiverged(
                         f"the training loss became {loss.item()} at step {progress['steps'] + 1} (learning rate "
                         f"{lr:.2g}); lower --lr or --clip-norm"
@@ -228,13 +246,13 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
                 rng_after_last_step = torch.get_rng_state()
                 progress["steps"] += 1
                 progress["batch_in_epoch"] += 1
-                progress["characters"] += targets.numel()
+                progress["characters"] += targets.numel() * world.size
                 window_loss += loss.item() * targets.numel()
                 window_chars += targets.numel()
                 bar.update(1)
                 if progress["steps"] % config.eval_every == 0:
-                    validation = nats_per_char(model, validation_ids)
-                    speed = window_chars / (time.perf_counter() - window_start)
+                    validation = distributed.from_main(nats_per_char(model, validation_ids), world)
+                    speed = window_chars * world.size / (time.perf_counter() - window_start)
                     entry = {"step": progress["steps"], "characters": progress["characters"],
                              "seconds": round(elapsed(), 1), "lr": lr, "train_nats": window_loss / window_chars,
                              "validation_nats": validation, "characters_per_second": speed}
@@ -267,14 +285,15 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
     finally:
         bar.close()
     if stopped != "interrupted" and (not progress["history"] or progress["history"][-1]["step"] != progress["steps"]):
-        validation = nats_per_char(model, validation_ids)  # score the final weights too
+        validation = distributed.from_main(nats_per_char(model, validation_ids), world)  # the final weights too
         progress["history"].append({"step": progress["steps"], "characters": progress["characters"],
                                     "seconds": round(elapsed(), 1), "validation_nats": validation})
         if validation < progress["best_validation_nats"]:
             progress["best_validation_nats"], best_model = validation, copy.deepcopy(model.state_dict())
     save()
+    distributed.leave(joined)
     result = TrainResult(progress["steps"], progress["characters"], elapsed(), progress["best_validation_nats"],
-                         stopped, progress["history"], path)
+                         stopped, progress["history"], path, world.size)
     model.load_state_dict(best_model)
     model.eval()
     if batches_per_epoch and log is not None and stopped == "interrupted":

@@ -40,6 +40,7 @@ CASES = [
     (checks.check_gru_step, checks.gru_step_reference),
     (checks.check_streams, batching.streams),
     (checks.check_next_character_distribution, sampling.next_character_distribution),
+    (checks.check_shard, batching.shard),
 ]
 
 
@@ -62,6 +63,7 @@ WRONG_ANSWERS = [
     (checks.check_streams, lambda ids, batch_size: batching.streams(ids[::-1].copy(), batch_size)),  # wrong order
     (checks.check_next_character_distribution,  # samples the unknown id, ignores top_k
      lambda logits, temperature, top_k: torch.softmax(logits / temperature, 0)),
+    (checks.check_shard, lambda array, rank, world_size: array[:, rank::world_size]),  # interleaved, not blocks
 ]
 
 
