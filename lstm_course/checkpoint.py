@@ -17,11 +17,11 @@ checkpoint, another format) into a :class:`CheckpointError` with one line saying
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import torch
+
+from lstm_course.atomic import atomic_write
 
 FORMAT = "lstm_course.char_lstm/1"
 REQUIRED_KEYS = ("format", "model_config", "train_config", "vocabulary", "model", "best_model", "optimiser", "progress")
@@ -36,17 +36,8 @@ def save(checkpoint: dict, path) -> Path:
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path}: is a folder; expected a checkpoint file name such as {path / 'model.pt'}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            torch.save(checkpoint, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as file:
+        torch.save(checkpoint, file)
     return path
 
 

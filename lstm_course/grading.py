@@ -36,6 +36,7 @@ from pathlib import Path
 import nbformat
 
 from lstm_course import checks
+from lstm_course.atomic import atomic_write
 
 EXERCISES: dict[str, object] = dict(sorted(
     ((name.removeprefix("check_"), function) for name, function in vars(checks).items()
@@ -201,19 +202,10 @@ def read_grades(path: Path) -> dict[str, dict[str, str]]:
 
 def write_grades(rows: dict[str, dict[str, str]], path: Path) -> None:
     """Rewrite ``grades.csv`` atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as file:
-            writer = csv.DictWriter(file, fieldnames=columns(), extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows.values())
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=columns(), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows.values())
 
 
 def grade(submissions, out, timeout: float = DEFAULT_TIMEOUT, force: bool = False, log=None) -> dict[str, dict]:
