@@ -20,7 +20,7 @@ export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv corpus book test execute clean
+.PHONY: venv corpus mathjax browser book test execute clean
 
 venv: $(STAMP)
 
@@ -37,14 +37,30 @@ $(STAMP): requirements.txt pyproject.toml
 corpus: $(STAMP)
 	$(BIN)/python -m lstm_course fetch-corpus
 
-book: $(STAMP) corpus
+# MathJax 3 from the npm registry, served by the book itself, so that equations render offline.
+MATHJAX_VERSION := 3.2.2
+MATHJAX := _static_offline/mathjax/tex-mml-chtml.js
+mathjax: $(MATHJAX)
+
+$(MATHJAX):
+	rm -rf .cache/npm _static_offline/mathjax
+	npm install --prefix .cache/npm --no-audit --no-fund --loglevel=error mathjax@$(MATHJAX_VERSION)
+	mkdir -p _static_offline
+	cp -r .cache/npm/node_modules/mathjax/es5 _static_offline/mathjax
+
+# Debian's Chromium, for the browser test (tests/test_browser.py drives it with Playwright; no browser download).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+book: $(STAMP) corpus mathjax
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "The book is in _build/html/index.html"
 
-test: $(STAMP) corpus
+test: $(STAMP) corpus mathjax browser
 	$(BIN)/python -m pytest
 
-execute: $(STAMP) corpus
+execute: $(STAMP) corpus mathjax
 	$(BIN)/python tools/execute_notebooks.py
 
 clean:

@@ -2,6 +2,7 @@
 
 import html
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -157,6 +158,8 @@ def test_the_leak_search_finds_solutions_in_the_instructor_book(tmp_path):
             if path.is_file():
                 (tmp_path / folder).mkdir(exist_ok=True)
                 (tmp_path / folder / path.name).write_bytes(path.read_bytes())
+    shutil.copytree(ROOT / "_static_offline", tmp_path / "_static_offline")  # MathJax, from `make mathjax`
+    shutil.copytree(ROOT / "_ext", tmp_path / "_ext", ignore=shutil.ignore_patterns("__pycache__"))
     html_dir = build_book(tmp_path)
     secrets = secret_lines()
     leaks = leaked_lines(html_dir, set().union(*secrets.values()))

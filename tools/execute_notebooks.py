@@ -6,7 +6,9 @@ Each notebook runs top to bottom in a fresh kernel from this environment, single
 (OMP/BLAS and torch) and with a fixed hash seed; the notebooks seed their own generators.
 Afterwards the notebook metadata is reduced to what does not depend on the machine (kernel name,
 language), cell timing metadata is dropped, and cell ids are made sequential, so ``git diff``
-shows only real changes. Each notebook's wall time is written to ``tools/execution_times.json``.
+shows only real changes. Each notebook's wall time is written to ``tools/execution_times.json``,
+and the table of all of them to ``course/_execution_times.md``, which the book's page on running
+the course includes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMES_FILE = ROOT / "tools" / "execution_times.json"
+TIMES_TABLE = ROOT / "course" / "_execution_times.md"  # included by course/running_locally.md
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
 
@@ -74,7 +77,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{seconds:.1f} s")
         times[path.relative_to(ROOT).as_posix()] = round(seconds, 1)
     TIMES_FILE.write_text(json.dumps(dict(sorted(times.items())), indent=2) + "\n")
+    TIMES_TABLE.write_text(times_table(times))
     return 0
+
+
+def times_table(times: dict[str, float]) -> str:
+    """A Markdown table: each notebook's title, file and last execution time, one thread, this machine."""
+    rows = ["| notebook | file | execution time |", "|---|---|---|"]
+    for name, seconds in sorted(times.items()):
+        path = ROOT / name
+        if not path.exists():
+            continue
+        first = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
+        title = first.lstrip("# ").strip()
+        duration = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+        rows.append(f"| {title} | `{name}` | {duration} |")
+    total = sum(seconds for name, seconds in times.items() if (ROOT / name).exists())
+    rows.append(f"| **all notebooks, one after another** | | **{total / 60:.0f} min** |")
+    return "\n".join(rows) + "\n"
 
 
 if __name__ == "__main__":
