@@ -43,7 +43,8 @@ CHECK_CALL = re.compile(r"\bcheck_\w+\(")
 INSTRUCTOR_ONLY = "instructor-only"
 EXPECTED_ERROR = "raises-exception"
 BOOK_FILES = ("_config.yml", "_toc.yml", "intro.md", "bibliography.md", "references.bib")
-BOOK_FOLDERS = ("chapters", "course", "results", "benchmarks", "_static_offline", "_ext")  # what the notebooks and book read
+# What the notebooks and the book read: ../results, ../benchmarks, MathJax, the Sphinx extension.
+BOOK_FOLDERS = ("chapters", "course", "results", "benchmarks", "_static_offline", "_ext")
 INSTRUCTOR_PAGES = ("course/instructor_guide",)
 MARKER = ".student-edition"
 """Pages of the book left out of the student edition (and out of its table of contents)."""
