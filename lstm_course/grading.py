@@ -37,6 +37,7 @@ import nbformat
 
 from lstm_course import checks
 from lstm_course.atomic import atomic_write
+from lstm_course.exercises import CHECK_CALL
 
 EXERCISES: dict[str, object] = dict(sorted(
     ((name.removeprefix("check_"), function) for name, function in vars(checks).items()
@@ -76,7 +77,7 @@ def exercises_in(notebook) -> list[str]:
     called = set()
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            called.update(name for name in EXERCISES if f"check_{name}(" in cell.source)
+            called.update(match["name"] for match in CHECK_CALL.finditer(cell.source) if match["name"] in EXERCISES)
     return [name for name in EXERCISES if name in called]
 
 
@@ -154,7 +155,7 @@ def grade_one(path, timeout: float = DEFAULT_TIMEOUT, working_dir=None) -> Grade
         grade.status = str(error)
         return grade
     names = exercises_in(notebook)
-    grade.max_score = sum(1.0 for _ in names)  # refined below from the checks' own max_score
+    grade.max_score = float(len(names))  # one point each, unless the checks report otherwise (below)
     if working_dir is None:
         course_chapters = Path(__file__).resolve().parents[1] / "chapters"
         working_dir = course_chapters if course_chapters.is_dir() else path.resolve().parent

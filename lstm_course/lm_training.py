@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from lstm_course import checkpoint as checkpoints
 from lstm_course import distributed
-from lstm_course.batching import number_of_batches, streams, tbptt_batches
+from lstm_course.batching import streams, tbptt_batches
 from lstm_course.language_model import CharLSTM, ModelConfig, detach_state
 from lstm_course.runtime import set_threads
 from lstm_course.vocabulary import Vocabulary
@@ -190,7 +190,6 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
     if config.validation_chars is not None:
         validation_ids = validation_ids[: config.validation_chars + 1]
     streams(train_ids, config.batch_size * world.size)  # fails early, with a clear message, if the text is too short
-    batches_per_epoch = number_of_batches(len(train_ids), config.batch_size, config.bptt, world.size)
     state = None if progress["state"] is None or world.size > 1 else tuple(progress["state"])
     trained_model = distributed.wrap(model, world)  # averages gradients across processes; `model` itself otherwise
     budget_seconds = 60.0 * config.minutes
@@ -296,7 +295,7 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
                          stopped, progress["history"], path, world.size)
     model.load_state_dict(best_model)
     model.eval()
-    if batches_per_epoch and log is not None and stopped == "interrupted":
+    if log is not None and stopped == "interrupted":
         log(f"interrupted at step {progress['steps']}; " + (f"saved {path}" if path else "nothing saved"))
     return model, vocabulary, result
 

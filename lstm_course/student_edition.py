@@ -27,19 +27,19 @@ from __future__ import annotations
 import copy
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import yaml
+
+from lstm_course.book import build_book
+from lstm_course.exercises import CHECK_CALL
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 SOLUTION_START = re.compile(r"^\s*`{3,}\s*\{solution-start\}")
 SOLUTION_END = re.compile(r"^\s*`{3,}\s*\{solution-end\}")
-CHECK_CALL = re.compile(r"\bcheck_\w+\(")
 INSTRUCTOR_ONLY = "instructor-only"
 EXPECTED_ERROR = "raises-exception"
 BOOK_FILES = ("_config.yml", "_toc.yml", "intro.md", "bibliography.md", "references.bib")
@@ -176,24 +176,12 @@ def _student_toc(path: Path) -> None:
     path.write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
 
 
-def build_book(book_dir: Path, quiet: bool = True) -> Path:
-    """``jupyter-book build BOOK_DIR -W --keep-going``; return the HTML folder. Raises on a failed build."""
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    command = [str(jupyter_book) if jupyter_book.exists() else "jupyter-book", "build", str(book_dir), "-W",
-               "--keep-going"]
-    completed = subprocess.run(command, capture_output=quiet, text=True)
-    if completed.returncode != 0:
-        detail = (completed.stdout or "")[-3000:] + (completed.stderr or "")[-3000:] if quiet else ""
-        raise RuntimeError(f"the student book did not build (exit {completed.returncode}):\n{detail}")
-    return Path(book_dir) / "_build" / "html"
-
-
 def write_student_edition(out_dir, source_root=None, build: bool = True) -> dict:
     """Student notebooks (and, with ``build``, the student HTML book) under ``out_dir``; returns a summary."""
     source_root = Path(source_root) if source_root else Path(__file__).resolve().parents[1]
     out_dir = Path(out_dir)
-    if out_dir.resolve() == source_root.resolve() or source_root.resolve() in out_dir.resolve().parents and \
-            out_dir.resolve().relative_to(source_root.resolve()).parts[0] in BOOK_FOLDERS:
+    inside = [source_root.resolve() / folder for folder in BOOK_FOLDERS]
+    if out_dir.resolve() == source_root.resolve() or any(folder in out_dir.resolve().parents for folder in inside):
         raise ValueError(f"{out_dir}: expected a folder outside the course's own chapters")
     missing = [name for name in BOOK_FILES if not (source_root / name).is_file()]
     if missing:

@@ -11,14 +11,13 @@ import functools
 import http.server
 import re
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-import yaml
+
+from lstm_course.book import build_book, toc_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -27,26 +26,10 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 RAW_TEX = re.compile(r"\\\(|\\\[|\$\$|\\begin\{|\\frac|\\sigma")
 
-def toc_pages() -> list[str]:
-    def files(entries):
-        for entry in entries:
-            if "file" in entry:
-                yield entry["file"]
-            for key in ("parts", "chapters", "sections"):
-                yield from files(entry.get(key, []))
-
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [f"{toc['root']}.html", *(f"{name}.html" for name in files(toc["parts"]))]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("book")
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    completed = subprocess.run([str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "-W", "--keep-going"],
-                               capture_output=True, text=True, timeout=600)
-    assert completed.returncode == 0, completed.stdout[-3000:]
-    handler = functools.partial(_QuietHandler, directory=str(out / "_build" / "html"))
+    html = build_book(ROOT, path_output=tmp_path_factory.mktemp("book"))
+    handler = functools.partial(_QuietHandler, directory=str(html))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -92,7 +75,10 @@ def typeset(page) -> None:
     page.evaluate("() => MathJax.startup.promise")
 
 
-@pytest.mark.parametrize("name", toc_pages())
+PAGES = [f"{name}.html" for name in toc_pages(ROOT)]
+
+
+@pytest.mark.parametrize("name", PAGES)
 def test_page_renders_offline(site, browser, name):
     page, problems = open_page(browser, f"{site}/{name}")
     math_elements = page.locator(".math").count()
@@ -112,7 +98,7 @@ def test_page_renders_offline(site, browser, name):
 
 
 def test_next_links_walk_through_the_chapters(site, browser):
-    chapters = [name for name in toc_pages() if name.startswith("chapters/")]
+    chapters = [name for name in PAGES if name.startswith("chapters/")]
     page, _ = open_page(browser, f"{site}/{chapters[0]}")
     for expected in chapters[1:]:
         page.locator("a.right-next").first.click()

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lstm_course.book import toc_files
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_FOLDERS = ("chapters", "course")
 NOTEBOOKS = sorted(path for folder in NOTEBOOK_FOLDERS for path in (ROOT / folder).glob("*.ipynb"))
@@ -18,14 +20,6 @@ EXPECTED_ERROR_TAG = "raises-exception"
 
 def code_cells(path):
     return [cell for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code"]
-
-
-def toc_files(entries):
-    for entry in entries:
-        if "file" in entry:
-            yield entry["file"]
-        for key in ("parts", "chapters", "sections"):
-            yield from toc_files(entry.get(key, []))
 
 
 def test_there_are_notebooks():

@@ -9,11 +9,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from lstm_course.book import build_book
+from lstm_course.exercises import CHECK_CALL
 from lstm_course.student_edition import (
     EXPECTED_ERROR,
     SOLUTION_END,
     SOLUTION_START,
-    build_book,
     stub_solutions,
     student_notebook,
     write_student_edition,
@@ -175,6 +176,6 @@ def test_student_notebook_executes_top_to_bottom(path, student_edition):
     NotebookClient(notebook, timeout=1200, kernel_name="python3",
                    resources={"metadata": {"path": str(out / "chapters")}}).execute()  # only tagged cells may raise
     for cell in notebook.cells:
-        if cell.cell_type == "code" and re.search(r"\bcheck_\w+\(", cell.source):
+        if cell.cell_type == "code" and CHECK_CALL.search(cell.source):
             printed = "".join(output.get("text", "") for output in cell.outputs)
             assert "not implemented yet" in printed, (cell.source, printed)

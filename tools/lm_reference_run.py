@@ -38,7 +38,7 @@ TEMPERATURES = (0.5, 0.8, 1.0)
 
 def run(arguments: list[str], checkpoint: Path) -> str:
     command = [sys.executable, "-m", "lstm_course", *[str(checkpoint) if a == "CKPT" else a for a in arguments]]
-    print("$", " ".join(command[1:]), file=sys.stderr, flush=True)
+    print("$ python", " ".join(command[1:]), file=sys.stderr, flush=True)
     completed = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     if completed.returncode != 0:
         sys.exit(f"{' '.join(arguments)} failed with exit status {completed.returncode}")
