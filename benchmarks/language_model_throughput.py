@@ -10,26 +10,23 @@ characters per second for each and the ratio ours / ``nn.LSTM``; the last line i
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import torch
 from torch import nn
 
 from lstm_course.language_model import CharLSTM, ModelConfig
-from timing import interleaved_medians
+from timing import benchmark_parser, interleaved_medians, report_step_memory
 
 VOCABULARY_SIZE = 85
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = benchmark_parser(__doc__.splitlines()[0])
     parser.add_argument("--hidden", type=int, default=384)
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=100, help="truncated-BPTT length")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--repetitions", type=int, default=7)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -48,7 +45,10 @@ def main(argv=None):
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimiser.step()
 
-    seconds = interleaved_medians({name: lambda name=name: training_step(name) for name in models}, args.repetitions)
+    workloads = {name: lambda name=name: training_step(name) for name in models}
+    if args.memory_of:
+        return report_step_memory(workloads, args.memory_of)
+    seconds = interleaved_medians(workloads, args.repetitions)
     characters = args.batch * args.steps
     speed = {name: characters / value for name, value in seconds.items()}
     print(f"{args.threads} thread(s), {args.layers}x{args.hidden} LSTM, batches of {args.batch}x{args.steps}, "
@@ -58,7 +58,7 @@ def main(argv=None):
     print(f"speed ratio (ours / nn.LSTM): {speed['ours'] / speed['torch']:.2f}x")
     print(json.dumps({"benchmark": "language_model_throughput", "threads": args.threads,
                       "characters_per_second": {k: round(v) for k, v in speed.items()},
-                      "speed_ratio": round(speed["ours"] / speed["torch"], 3)}))
+                      "speed_ratio": round(speed["ours"] / speed["torch"], 3), "variants": list(workloads)}))
 
 
 if __name__ == "__main__":

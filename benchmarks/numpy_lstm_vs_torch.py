@@ -18,7 +18,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from lstm_course import numpy_lstm
-from timing import interleaved_medians, size_parser
+from timing import interleaved_medians, report_step_memory, size_parser
 
 
 def main(argv=None):
@@ -44,7 +44,10 @@ def main(argv=None):
         output, _ = reference(x_torch)
         output.sum().backward()
 
-    medians = interleaved_medians({"numpy": numpy_step, "torch": torch_step}, args.repetitions)
+    workloads = {"numpy": numpy_step, "torch": torch_step}
+    if args.memory_of:
+        return report_step_memory(workloads, args.memory_of)
+    medians = interleaved_medians(workloads, args.repetitions)
     numpy_ms, torch_ms = 1e3 * medians["numpy"], 1e3 * medians["torch"]
     print(f"machine: {platform.processor() or platform.machine()}, {args.threads} thread(s), float32, "
           f"T={T} B={B} D={D} H={H}")
@@ -52,7 +55,8 @@ def main(argv=None):
     print(f"NumPy LSTM    forward+backward: {numpy_ms:8.1f} ms")
     print(f"speed ratio (nn.LSTM time / NumPy time): {torch_ms / numpy_ms:.2f}x   target >= 0.75x")
     print(json.dumps({"benchmark": "numpy_lstm_vs_torch", "numpy_ms": round(numpy_ms, 2),
-                      "torch_ms": round(torch_ms, 2), "speed_ratio": round(torch_ms / numpy_ms, 3)}))
+                      "torch_ms": round(torch_ms, 2), "speed_ratio": round(torch_ms / numpy_ms, 3),
+                      "variants": list(workloads)}))
 
 
 if __name__ == "__main__":

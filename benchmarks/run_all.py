@@ -1,18 +1,22 @@
 """Run every benchmark, print one table of ratios measured in this run, and write them as JSON.
 
-    .venv/bin/python benchmarks/run_all.py [--threads 1] [--out results/benchmarks.json]
+    .venv/bin/python benchmarks/run_all.py [--threads 1] [--no-compiled] [--out results/benchmarks.json]
 
-Each benchmark runs in its own process (so its peak memory is its own; ``ru_maxrss`` of that
-process, PyTorch's import included), times its variants interleaved and reports medians and the
-speed ratio against its baseline, ``torch.nn.LSTM``, timed in the same process:
+Each benchmark runs in its own process, times its variants interleaved and reports medians and
+the speed ratio against its baseline, ``torch.nn.LSTM``, timed in the same process:
 
 * ``numpy_lstm_vs_torch``: the NumPy LSTM's forward+backward (target at least 0.75x);
-* ``torch_lstm_vs_nn_lstm``: our PyTorch LSTM's training step, hand-written backward and autograd
-  (target at least 0.7x);
+* ``torch_lstm_vs_nn_lstm``: our PyTorch LSTM's training step with its hand-written backward
+  (target at least 0.7x), with autograd, and with a ``torch.compile``'d cell (unless
+  ``--no-compiled``; compiling adds about a minute);
 * ``language_model_throughput``: characters per second of a language-model training step with each.
 
-The JSON (machine, thread count, every benchmark's own JSON line and peak memory) is what the
-scaling chapter reads.
+Then each variant's memory: one more process per variant measures the resident memory one step
+adds at its peak (``benchmarks/timing.py``, ``peak_step_mib``), so that no variant's memory hides
+another's. ``--quick`` runs tiny sizes with two repetitions, to check that everything runs.
+
+The JSON (machine, thread count, every benchmark's own JSON line and its variants' memory) is
+what the scaling chapter reads; it holds the printed table too.
 """
 
 from __future__ import annotations
@@ -31,57 +35,73 @@ import torch
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("numpy_lstm_vs_torch", "torch_lstm_vs_nn_lstm", "language_model_throughput")
 TARGETS = {"numpy_lstm_vs_torch": 0.75, "torch_lstm_vs_nn_lstm": 0.7}
+QUICK = {"numpy_lstm_vs_torch": ["--steps", "8", "--hidden", "16", "--input", "8", "--batch", "4"],
+         "torch_lstm_vs_nn_lstm": ["--steps", "8", "--hidden", "16", "--input", "8", "--batch", "4"],
+         "language_model_throughput": ["--steps", "8", "--hidden", "16", "--batch", "4"]}
 
 
-def run(name: str, threads: int) -> dict:
-    """Run ``benchmarks/NAME.py`` in a child process; its JSON line plus its peak memory in MiB."""
-    arguments = ["--threads", str(threads)]
+def run_json(name: str, arguments: list[str], threads: int, environment: dict | None = None) -> dict:
+    """Run ``benchmarks/NAME.py ARGUMENTS`` in a child process and return its last line, which is JSON."""
     environment = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-                       MKL_NUM_THREADS=str(threads))
+                       MKL_NUM_THREADS=str(threads), **(environment or {}))
+    completed = subprocess.run([sys.executable, str(HERE / f"{name}.py"), "--threads", str(threads), *arguments],
+                               cwd=HERE, stdout=subprocess.PIPE, text=True, env=environment)
+    if completed.returncode != 0:
+        sys.exit(f"{name} {' '.join(arguments)} failed with exit status {completed.returncode}")
+    lines = completed.stdout.strip().splitlines()
+    return json.loads(lines[-1]) | {"report": lines[:-1]}
+
+
+def run(name: str, threads: int, arguments: list[str]) -> dict:
+    """One benchmark's timing, then the peak step memory of each of its variants, each in a fresh process."""
     print(f"running {name} ...", file=sys.stderr, flush=True)
-    process = subprocess.Popen([sys.executable, str(HERE / f"{name}.py"), *arguments], cwd=HERE,
-                               stdout=subprocess.PIPE, text=True, env=environment)
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{name} failed with exit status {os.waitstatus_to_exitcode(status)}")
-    result = json.loads(output.strip().splitlines()[-1])
-    result["peak_memory_mib"] = round(usage.ru_maxrss / 1024, 1)  # Linux reports KiB
-    result["report"] = output.strip().splitlines()[:-1]
+    result = run_json(name, arguments, threads)
+    # A low mmap threshold makes the C allocator return freed blocks at once, so the peak is measured.
+    small_blocks = {"MALLOC_MMAP_THRESHOLD_": "4096"}
+    result["peak_step_mib"] = {
+        variant: run_json(name, [*arguments, "--memory-of", variant], threads, small_blocks)["peak_step_mib"]
+        for variant in result["variants"]}
     return result
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1, help="threads per benchmark (default 1)")
+    parser.add_argument("--no-compiled", action="store_true", help="skip the torch.compile variant")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, 2 repetitions: checks that all runs")
     parser.add_argument("--out", type=Path, default=HERE.parent / "results" / "benchmarks.json")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    results = {name: run(name, args.threads) for name in BENCHMARKS}
+    arguments = {name: (QUICK[name] + ["--repetitions", "2"] if args.quick else []) for name in BENCHMARKS}
+    if not args.no_compiled:
+        arguments["torch_lstm_vs_nn_lstm"].append("--compiled")
+    results = {name: run(name, args.threads, arguments[name]) for name in BENCHMARKS}
     machine = {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
                "threads": args.threads, "python": platform.python_version(), "torch": torch.__version__,
                "device": "cpu"}
     numpy_result, torch_result, lm_result = (results[name] for name in BENCHMARKS)
-    rows = [
-        ("NumPy LSTM fwd+bwd", "nn.LSTM", numpy_result["speed_ratio"], TARGETS["numpy_lstm_vs_torch"],
-         numpy_result["peak_memory_mib"]),
-        ("our LSTM step, hand-written bwd", "nn.LSTM", torch_result["speed_ratio"], TARGETS["torch_lstm_vs_nn_lstm"],
-         torch_result["peak_memory_mib"]),
-        ("our LSTM step, autograd bwd", "nn.LSTM", torch_result["speed_ratio_autograd"], None,
-         torch_result["peak_memory_mib"]),
-        ("LM training chars/s, ours", "nn.LSTM", lm_result["speed_ratio"], None, lm_result["peak_memory_mib"]),
-    ]
-    print(f"machine: {machine['processor']}, {machine['cpus']} CPUs, {args.threads} thread(s), "
-          f"torch {machine['torch']}")
-    print(f"{'benchmark':<34} {'baseline':<9} {'ratio':>6} {'target':>7} {'peak MiB':>9}")
-    for name, baseline, ratio, target, memory in rows:
+    rows = [("NumPy LSTM fwd+bwd", numpy_result["speed_ratio"], TARGETS["numpy_lstm_vs_torch"],
+             numpy_result["peak_step_mib"]["numpy"], numpy_result["peak_step_mib"]["torch"])]
+    for variant, ratio in torch_result["speed_ratios"].items():
+        if variant != "nn.LSTM":
+            target = TARGETS["torch_lstm_vs_nn_lstm"] if variant == "ours, hand-written backward" else None
+            rows.append((f"{variant} step", ratio, target, torch_result["peak_step_mib"][variant],
+                         torch_result["peak_step_mib"]["nn.LSTM"]))
+    rows.append(("LM training chars/s, ours", lm_result["speed_ratio"], None, lm_result["peak_step_mib"]["ours"],
+                 lm_result["peak_step_mib"]["torch"]))
+    table = [f"machine: {machine['processor']}, {machine['cpus']} CPUs, {args.threads} thread(s), "
+             f"torch {machine['torch']}" + (", QUICK sizes (not meaningful)" if args.quick else ""),
+             f"{'benchmark (baseline nn.LSTM)':<36} {'ratio':>6} {'target':>7} {'step MiB':>9} {'nn.LSTM MiB':>12}"]
+    for name, ratio, target, memory, baseline_memory in rows:
         target_text = f">={target:.2f}" if target else ""
-        print(f"{name:<34} {baseline:<9} {ratio:5.2f}x {target_text:>7} {memory:9.0f}")
+        table.append(f"{name:<36} {ratio:5.2f}x {target_text:>7} {memory:9.1f} {baseline_memory:12.1f}")
     speeds = lm_result["characters_per_second"]
-    print(f"language model: nn.LSTM {speeds['torch']:,} chars/s, ours {speeds['ours']:,} chars/s")
+    table.append(f"language model: nn.LSTM {speeds['torch']:,} chars/s, ours {speeds['ours']:,} chars/s")
+    print("\n".join(table))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    record = {"command": "python benchmarks/run_all.py --threads " + str(args.threads), "machine": machine,
-              "seconds": round(time.perf_counter() - start, 1), "results": results}
+    command = "python benchmarks/run_all.py --threads " + str(args.threads) + " --no-compiled" * args.no_compiled
+    record = {"command": command + " --quick" * args.quick, "machine": machine,
+              "seconds": round(time.perf_counter() - start, 1), "table": table, "results": results}
     args.out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)
 

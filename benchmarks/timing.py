@@ -1,21 +1,71 @@
-"""Shared by the benchmarks: the LSTM sizes they accept; interleaved timing comes from ``lstm_course.timing``."""
+"""Shared by the benchmarks: their common arguments, and the peak memory of one step.
+
+Interleaved timing comes from ``lstm_course.timing``. Every benchmark builds a dictionary of
+workloads (name → a function running one step) and either times them all, interleaved, or, with
+``--memory-of NAME``, measures the memory of that one step (:func:`report_step_memory`);
+``run_all.py`` does the latter for each workload in a fresh process.
+"""
 
 from __future__ import annotations
 
 import argparse
+import gc
+import json
+import sys
+from pathlib import Path
 
 from lstm_course.timing import interleaved_medians
 
-__all__ = ["interleaved_medians", "size_parser"]
+__all__ = ["benchmark_parser", "interleaved_medians", "report_step_memory", "size_parser"]
+
+
+def benchmark_parser(description: str) -> argparse.ArgumentParser:
+    """Arguments every benchmark takes: ``--repetitions``, ``--threads`` and ``--memory-of``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--repetitions", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1, help="PyTorch and BLAS threads (default 1)")
+    parser.add_argument("--memory-of", metavar="NAME",
+                        help="instead of timing, print the peak memory of one step of workload NAME, as JSON")
+    return parser
 
 
 def size_parser(description: str) -> argparse.ArgumentParser:
-    """Arguments every LSTM benchmark takes; defaults T=128, B=32, D=64, H=256, 7 repetitions."""
-    parser = argparse.ArgumentParser(description=description)
+    """:func:`benchmark_parser` plus the LSTM's sizes; defaults T=128, B=32, D=64, H=256."""
+    parser = benchmark_parser(description)
     parser.add_argument("--steps", type=int, default=128, help="sequence length T")
     parser.add_argument("--batch", type=int, default=32, help="batch size B")
     parser.add_argument("--input", type=int, default=64, help="input width D")
     parser.add_argument("--hidden", type=int, default=256, help="hidden size H")
-    parser.add_argument("--repetitions", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=1, help="PyTorch and BLAS threads (default 1)")
     return parser
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field} line")
+
+
+def peak_step_mib(step, warmup: int = 2) -> float:
+    """Resident memory one call of ``step`` adds at its peak, in MiB, above what the process held before it.
+
+    Linux only: after ``warmup`` calls (gradients allocated, anything compiled), the high-water
+    mark ``VmHWM`` is reset to the current resident size through ``/proc/self/clear_refs``, one
+    call runs, and the mark is read back. Freed memory that the C allocator keeps would hide part
+    of the peak, so ``run_all.py`` runs this with ``MALLOC_MMAP_THRESHOLD_`` low, which makes every
+    large block go back to the system when it is freed.
+    """
+    for _ in range(warmup):
+        step()
+    gc.collect()
+    before = _status_kib("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # 5: reset the peak resident size to the current one
+    step()
+    return (_status_kib("VmHWM") - before) / 1024
+
+
+def report_step_memory(workloads: dict, name: str) -> None:
+    """Print ``{"variant": name, "peak_step_mib": ...}`` for ``workloads[name]``; exit with a clear error if unknown."""
+    if name not in workloads:
+        sys.exit(f"--memory-of: expected one of {', '.join(map(repr, workloads))}, got {name!r}")
+    print(json.dumps({"variant": name, "peak_step_mib": round(peak_step_mib(workloads[name]), 1)}))

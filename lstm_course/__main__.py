@@ -57,7 +57,7 @@ def _train_lm(args: argparse.Namespace) -> dict:
     splits = _corpus_splits(args.corpus)
     config = TrainConfig(batch_size=args.batch_size, bptt=args.bptt, lr=args.lr, clip_norm=args.clip_norm,
                          minutes=args.minutes, max_steps=args.max_steps, eval_every=args.eval_every,
-                         patience=args.patience, seed=args.seed,
+                         patience=args.patience, seed=args.seed, device=args.device,
                          threads=args.threads or max(1, (os.cpu_count() or 1) // current_world().size))
     model_config = {"hidden_size": args.hidden_size, "num_layers": args.layers, "embedding_size": args.embedding_size,
                     "dropout": args.dropout, "implementation": args.implementation}
@@ -179,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     train_lm.add_argument("--patience", type=int, default=5, help="validations without improvement before stopping")
     train_lm.add_argument("--threads", type=int, help="PyTorch threads per process (default: the CPU count divided "
                           "by the number of processes; 2 was 1.6x faster than 1 on a 2-core machine)")
+    train_lm.add_argument("--device", default="auto",
+                          help="auto (a CUDA GPU if PyTorch sees one, else the CPU), cpu, cuda or cuda:N; under "
+                               "torchrun on GPUs each process takes GPU LOCAL_RANK (default auto)")
     train_lm.add_argument("--quiet", action="store_true", help="no progress bar")
     train_lm.set_defaults(run=_train_lm)
 

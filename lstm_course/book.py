@@ -29,16 +29,20 @@ def toc_pages(book_dir: Path) -> list[str]:
     return [toc["root"], *toc_files(toc.get("parts", []) + toc.get("chapters", []))]
 
 
-def build_book(book_dir: Path, path_output: Path | None = None, timeout: float = 900) -> Path:
+def build_book(book_dir: Path, path_output: Path | None = None, timeout: float = 900,
+               config: Path | None = None) -> Path:
     """``jupyter-book build BOOK_DIR -W --keep-going``; return the HTML folder. Raises, with the log's tail, on failure.
 
-    ``path_output``: where ``_build`` goes (default: inside ``book_dir``).
+    ``path_output``: where ``_build`` goes (default: inside ``book_dir``); ``config``: a
+    ``_config.yml`` to use instead of the book's own.
     """
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     command = [str(jupyter_book) if jupyter_book.exists() else "jupyter-book", "build", str(book_dir), "-W",
                "--keep-going"]
     if path_output is not None:
         command += ["--path-output", str(path_output)]
+    if config is not None:
+        command += ["--config", str(config)]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     if completed.returncode != 0:
         raise RuntimeError(f"the book in {book_dir} did not build (exit {completed.returncode}):\n"

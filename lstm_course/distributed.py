@@ -5,7 +5,8 @@
 ``torchrun`` starts one process per worker and tells each its ``RANK`` and the ``WORLD_SIZE`` in
 environment variables. Each process then:
 
-* joins the process group, with the ``gloo`` backend on CPUs and ``nccl`` on GPUs;
+* joins the process group, with the ``gloo`` backend on CPUs and ``nccl`` on GPUs, where process
+  ``r`` of a machine uses GPU ``LOCAL_RANK`` (one GPU per process);
 * builds the same model from the same seed, wrapped in ``DistributedDataParallel``, which averages
   the gradients of all processes after every backward pass, so every copy takes the same step;
 * trains on its own shard of the text: the text is cut into ``batch_size × world_size`` streams and
@@ -26,12 +27,17 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from lstm_course.runtime import resolve_device
+
 
 @dataclass(frozen=True)
 class World:
+    """This process's place among the training processes, and the device it trains on."""
+
     rank: int = 0
     size: int = 1
     local_rank: int = 0
+    device: torch.device = torch.device("cpu")
 
     @property
     def is_main(self) -> bool:
@@ -39,19 +45,30 @@ class World:
 
     @property
     def backend(self) -> str:
-        return "nccl" if torch.cuda.is_available() else "gloo"
+        return "nccl" if self.device.type == "cuda" else "gloo"
 
 
-def current_world() -> World:
-    """The world ``torchrun`` describes in the environment; a single process otherwise."""
+def current_world(device: str = "cpu") -> World:
+    """The world ``torchrun`` describes in the environment; a single process otherwise.
+
+    ``device`` (``'auto'``, ``'cpu'``, ``'cuda'`` or ``'cuda:N'``) is resolved by
+    :func:`lstm_course.runtime.resolve_device`; with several processes on GPUs, process ``r`` of a
+    machine takes GPU ``LOCAL_RANK``, whatever index was asked for.
+    """
     size = int(os.environ.get("WORLD_SIZE", "1"))
-    return World(int(os.environ.get("RANK", "0")), size, int(os.environ.get("LOCAL_RANK", "0")))
+    rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+    resolved = resolve_device(device)
+    if resolved.type == "cuda" and size > 1:
+        resolved = resolve_device(f"cuda:{local_rank}")
+    return World(rank, size, local_rank, resolved)
 
 
 def join(world: World) -> bool:
     """Join the process group if there is more than one process; return whether this call joined it."""
     if world.size == 1 or dist.is_initialized():
         return False
+    if world.device.type == "cuda":
+        torch.cuda.set_device(world.device)  # nccl's collectives run on this process's own GPU
     dist.init_process_group(world.backend)
     return True
 
@@ -65,6 +82,8 @@ def wrap(model: torch.nn.Module, world: World) -> torch.nn.Module:
     """``DistributedDataParallel(model)`` in a world of several processes, else ``model`` itself."""
     if world.size == 1:
         return model
+    if world.device.type == "cuda":
+        return torch.nn.parallel.DistributedDataParallel(model, device_ids=[world.device.index])
     return torch.nn.parallel.DistributedDataParallel(model)
 
 
@@ -72,7 +91,7 @@ def agree_max(value: float, world: World) -> float:
     """The largest ``value`` over all processes (every process must call this at the same point)."""
     if world.size == 1:
         return value
-    tensor = torch.tensor([value], dtype=torch.float64)
+    tensor = torch.tensor([value], dtype=torch.float64, device=world.device)
     dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
     return float(tensor.item())
 
@@ -81,6 +100,6 @@ def from_main(value: float, world: World) -> float:
     """Process 0's ``value``, on every process."""
     if world.size == 1:
         return value
-    tensor = torch.tensor([value], dtype=torch.float64)
+    tensor = torch.tensor([value], dtype=torch.float64, device=world.device)
     dist.broadcast(tensor, src=0)
     return float(tensor.item())

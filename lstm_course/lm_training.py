@@ -37,7 +37,7 @@ from lstm_course import checkpoint as checkpoints
 from lstm_course import distributed
 from lstm_course.batching import streams, tbptt_batches
 from lstm_course.language_model import CharLSTM, ModelConfig, detach_state
-from lstm_course.runtime import set_threads
+from lstm_course.runtime import check_device_name, set_threads
 from lstm_course.vocabulary import Vocabulary
 
 LN2 = math.log(2.0)
@@ -60,8 +60,10 @@ class TrainConfig:
     patience: int = 5
     seed: int = 0
     threads: int = 1
+    device: str = "cpu"  # 'auto' (a CUDA GPU if PyTorch sees one), 'cpu', 'cuda' or 'cuda:N'
 
     def __post_init__(self):
+        check_device_name(self.device)
         for name in ("batch_size", "bptt", "eval_every", "patience", "threads"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -117,9 +119,11 @@ def nats_per_char(model: CharLSTM, ids: np.ndarray, num_streams: int = 32, bptt:
     """
     was_training = model.training
     model.eval()
+    device = next(model.parameters()).device
     num_streams = max(1, min(num_streams, (len(ids) - 1) // 2))
     total, count, state = 0.0, 0, None
     for inputs, targets in tbptt_batches(ids, num_streams, bptt):
+        inputs, targets = inputs.to(device), targets.to(device)
         logits, state = model(inputs, state)
         total += float(nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
                                                    reduction="sum"))
@@ -128,9 +132,9 @@ def nats_per_char(model: CharLSTM, ids: np.ndarray, num_streams: int = 32, bptt:
     return total / count
 
 
-def _new_run(train_text: str, model_config: dict | None, config: TrainConfig):
+def _new_run(train_text: str, model_config: dict | None, config: TrainConfig, device: torch.device):
     vocabulary = Vocabulary.from_text(train_text)
-    model = CharLSTM(ModelConfig(vocabulary_size=len(vocabulary), **(model_config or {})))
+    model = CharLSTM(ModelConfig(vocabulary_size=len(vocabulary), **(model_config or {}))).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
     progress = {"steps": 0, "characters": 0, "seconds": 0.0, "epoch": 0, "batch_in_epoch": 0,
                 "best_validation_nats": math.inf, "evaluations_without_improvement": 0, "history": [],
@@ -138,7 +142,7 @@ def _new_run(train_text: str, model_config: dict | None, config: TrainConfig):
     return vocabulary, model, optimiser, progress, copy.deepcopy(model.state_dict())
 
 
-def _resumed_run(path, train_text: str):
+def _resumed_run(path, train_text: str, device: torch.device):
     saved = checkpoints.load(path)
     vocabulary = Vocabulary.from_list(saved["vocabulary"])
     if vocabulary != Vocabulary.from_text(train_text):
@@ -146,16 +150,30 @@ def _resumed_run(path, train_text: str):
                          f"text's; resume with the corpus it was trained on")
     model = CharLSTM(ModelConfig(**saved["model_config"]))
     model.load_state_dict(saved["model"])
+    model.to(device)  # before the optimiser's state is loaded, which then follows each parameter's device
     optimiser = torch.optim.Adam(model.parameters(), lr=saved["train_config"]["lr"])
     optimiser.load_state_dict(saved["optimiser"])
     return vocabulary, model, optimiser, saved["progress"], saved["best_model"]
 
 
 def _checkpoint(model, best_model, optimiser, vocabulary, config, progress, state, rng) -> dict:
-    progress = dict(progress, state=None if state is None else list(state), rng=rng)
+    progress = dict(progress, state=None if state is None else [tensor.cpu() for tensor in state], rng=rng)
     return {"format": checkpoints.FORMAT, "model_config": asdict(model.config), "train_config": asdict(config),
             "vocabulary": vocabulary.to_list(), "model": model.state_dict(), "best_model": best_model,
             "optimiser": optimiser.state_dict(), "progress": progress}
+
+
+def _random_state(device: torch.device) -> dict:
+    """The generators dropout draws from: the CPU's, and the GPU's when training on one."""
+    return {"cpu": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+
+
+def _set_random_state(saved, device: torch.device) -> None:
+    saved = saved if isinstance(saved, dict) else {"cpu": saved, "cuda": None}
+    torch.set_rng_state(saved["cpu"])
+    if device.type == "cuda" and saved["cuda"] is not None:
+        torch.cuda.set_rng_state(saved["cuda"], device)
 
 
 def train(train_text: str, validation_text: str, config: TrainConfig | None = None, model_config: dict | None = None,
@@ -169,28 +187,32 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
     resuming an interrupted run with the same budget finishes it. ``log``: optional ``callable(str)``
     given one line per validation (the notebook prints them; the CLI has the progress bar).
 
+    ``config.device`` says where to train (``'auto'``: a CUDA GPU if there is one); the returned
+    model is on that device, and checkpoints load on any machine.
+
     Under ``torchrun`` (:mod:`lstm_course.distributed`) every process calls this; each trains on its
     own shard of the streams, gradients are averaged, and only process 0 saves, logs and shows
     progress. A resumed multi-process run restarts the carried LSTM state from zeros.
     """
     config = config or TrainConfig()
     set_threads(config.threads)
-    world = distributed.current_world()
+    world = distributed.current_world(config.device)
+    device = world.device
     joined = distributed.join(world)
     if not world.is_main:
         progress_bar, log, checkpoint_path = False, None, None
     if resume_from is not None:
-        vocabulary, model, optimiser, progress, best_model = _resumed_run(resume_from, train_text)
+        vocabulary, model, optimiser, progress, best_model = _resumed_run(resume_from, train_text, device)
         if progress["rng"] is not None:
-            torch.set_rng_state(progress["rng"])
+            _set_random_state(progress["rng"], device)
     else:
         torch.manual_seed(config.seed)
-        vocabulary, model, optimiser, progress, best_model = _new_run(train_text, model_config, config)
+        vocabulary, model, optimiser, progress, best_model = _new_run(train_text, model_config, config, device)
     train_ids, validation_ids = vocabulary.encode(train_text), vocabulary.encode(validation_text)
     if config.validation_chars is not None:
         validation_ids = validation_ids[: config.validation_chars + 1]
     streams(train_ids, config.batch_size * world.size)  # fails early, with a clear message, if the text is too short
-    state = None if progress["state"] is None or world.size > 1 else tuple(progress["state"])
+    state = None if progress["state"] is None or world.size > 1 else tuple(h.to(device) for h in progress["state"])
     trained_model = distributed.wrap(model, world)  # averages gradients across processes; `model` itself otherwise
     budget_seconds = 60.0 * config.minutes
     seconds_before, stopped = progress["seconds"], "budget"
@@ -219,13 +241,14 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
                    f"per process, {config.batch_size * world.size} in all")
         (log or (lambda line: print(line, file=sys.stderr, flush=True)))(message)
     model.train()
-    rng_after_last_step = torch.get_rng_state()  # dropout's random state at a step boundary, for resuming
+    rng_after_last_step = _random_state(device)  # dropout's random state at a step boundary, for resuming
     window_loss, window_chars, window_start = 0.0, 0, time.perf_counter()
     try:
         while budget_fraction() < 1.0 and stopped == "budget":
             batches = tbptt_batches(train_ids, config.batch_size, config.bptt, start=progress["batch_in_epoch"],
                                     rank=world.rank, world_size=world.size)
             for inputs, targets in batches:
+                inputs, targets = inputs.to(device, non_blocking=True), targets.to(device, non_blocking=True)
                 lr = learning_rate(config, progress["steps"], budget_fraction())
                 for group in optimiser.param_groups:
                     group["lr"] = lr
@@ -242,7 +265,7 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
                 nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
                 optimiser.step()
                 state = detach_state(new_state)
-                rng_after_last_step = torch.get_rng_state()
+                rng_after_last_step = _random_state(device)
                 progress["steps"] += 1
                 progress["batch_in_epoch"] += 1
                 progress["characters"] += targets.numel() * world.size

@@ -35,3 +35,34 @@ def seed_everything(seed: int) -> np.random.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)
     return np.random.default_rng(seed)
+
+
+DEVICE_CHOICES = "'auto', 'cpu', 'cuda' or 'cuda:N'"
+
+
+def check_device_name(name: str) -> None:
+    """Raise ``ValueError`` unless ``name`` is one of :data:`DEVICE_CHOICES` (does not look for a GPU)."""
+    kind, _, index = str(name).partition(":")
+    if not (name in ("auto", "cpu", "cuda") or (kind == "cuda" and index.isdigit())):
+        raise ValueError(f"device: expected {DEVICE_CHOICES}, got {name!r}")
+
+
+def resolve_device(name: str = "auto"):
+    """The ``torch.device`` for ``name``: ``'auto'`` is the first CUDA GPU if PyTorch sees one, else the CPU.
+
+    Asking for a GPU that is not there is an error that says so, not a crash deep inside PyTorch.
+    """
+    import torch
+
+    check_device_name(name)
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {name!r}: PyTorch sees no CUDA GPU on this machine "
+                             f"(torch {torch.__version__}); use 'cpu' or 'auto'")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s), "
+                             f"numbered from 0")
+    return device

@@ -16,6 +16,7 @@ Shapes follow ``nn.LSTM``: input ``(T, B, D)``, or ``(B, T, D)`` with ``batch_fi
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -55,17 +56,30 @@ def lstm_cell(input_projection: torch.Tensor, h_prev: torch.Tensor, c_prev: torc
 
 
 def run_direction(input_projection: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor, weight_hh: torch.Tensor,
-                  lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Run :func:`lstm_cell` over ``T`` steps of a precomputed ``(T, B, 4H)`` input projection, with autograd.
+                  lengths: torch.Tensor | None = None,
+                  cell=lstm_cell) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Run ``cell`` (:func:`lstm_cell`) over ``T`` steps of a ``(T, B, 4H)`` input projection, with autograd.
 
     With ``lengths`` (``(B,)``, for padded batches) each sequence stops updating after its own
     length (see :func:`lstm_course.recurrent.scan`). Returns the outputs ``(T, B, H)`` and the
     final ``h``, ``c``. This is the readable reference; :class:`HandWrittenBackward` computes the
-    same with a faster backward pass.
+    same with a faster backward pass, and :func:`compiled_lstm_cell` is a fused ``cell``.
     """
-    outputs, (h, c) = scan(lambda projection, state: lstm_cell(projection, *state, weight_hh),
+    outputs, (h, c) = scan(lambda projection, state: cell(projection, *state, weight_hh),
                            input_projection, (h0, c0), lengths)
     return outputs, h, c
+
+
+@functools.cache
+def compiled_lstm_cell():
+    """:func:`lstm_cell` compiled by ``torch.compile`` (once per process, on first use).
+
+    The compiler fuses a step's element-wise gate arithmetic (the nonlinearities and the cell
+    update) into one generated kernel, forward and backward; the matrix product stays a library
+    call. Compiling takes seconds to a minute. Whether it pays depends on the device: see
+    ``benchmarks/torch_lstm_vs_nn_lstm.py --compiled`` and the scaling chapter.
+    """
+    return torch.compile(lstm_cell, dynamic=False)
 
 
 class HandWrittenBackward(torch.autograd.Function):
@@ -149,23 +163,32 @@ class LSTM(RecurrentStack):
     ``(4H,)``, gates stacked ``i, f, g, o``. Layers, directions, ``batch_first``, dropout, packed and
     unbatched input are handled by :class:`lstm_course.recurrent.RecurrentStack`.
 
-    ``hand_written_backward`` (keyword-only, not in ``nn.LSTM``): run each layer with
-    :class:`HandWrittenBackward` (default, faster) or with the autograd loop :func:`run_direction`.
+    Keyword-only options, not in ``nn.LSTM``: ``hand_written_backward`` runs each layer with
+    :class:`HandWrittenBackward` (the default, faster) or, if ``False``, with the autograd loop
+    :func:`run_direction`; ``compile_cell=True`` runs that autograd loop with
+    :func:`compiled_lstm_cell` (and so cannot be combined with ``hand_written_backward=True``).
     """
 
     gates = 4
     state_names = ("h", "c")
 
-    def __init__(self, *args, hand_written_backward: bool = True, **kwargs):
-        self.hand_written_backward = hand_written_backward
+    def __init__(self, *args, hand_written_backward: bool | None = None, compile_cell: bool = False, **kwargs):
+        if compile_cell and hand_written_backward:
+            raise ValueError("compile_cell=True differentiates the compiled cell by autograd; "
+                             "it cannot be combined with hand_written_backward=True")
+        self.hand_written_backward = not compile_cell if hand_written_backward is None else hand_written_backward
+        self.compile_cell = compile_cell
         super().__init__(*args, **kwargs)
 
     def run_sequence(self, layer_input, state, params, lengths):
         projection = torch.matmul(layer_input, params["weight_ih"].t())  # all steps at once: (T, B, 4H)
         if params["bias_ih"] is not None:
             projection = projection + (params["bias_ih"] + params["bias_hh"])
-        run = HandWrittenBackward.apply if self.hand_written_backward else run_direction
-        outputs, h_n, c_n = run(projection, *state, params["weight_hh"], lengths)
+        if self.hand_written_backward:
+            outputs, h_n, c_n = HandWrittenBackward.apply(projection, *state, params["weight_hh"], lengths)
+        else:
+            cell = compiled_lstm_cell() if self.compile_cell else lstm_cell
+            outputs, h_n, c_n = run_direction(projection, *state, params["weight_hh"], lengths, cell)
         return outputs, (h_n, c_n)
 
 

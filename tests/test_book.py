@@ -5,6 +5,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import yaml
+
 from lstm_course.book import build_book
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +30,24 @@ def test_book_builds_without_warnings(tmp_path):
     assert broken_internal_links(html) == []
     shutil.rmtree(tmp_path / "_build" / ".doctrees", ignore_errors=True)
 
+
+
+def test_every_chapter_has_a_download_button_and_launch_buttons_once_the_repository_is_named(tmp_path):
+    """The course has no public repository yet (``repository.url`` is empty); given one, the buttons appear."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["launch_buttons"]["colab_url"] and config["launch_buttons"]["binderhub_url"]
+    config["repository"]["url"] = "https://github.com/example-org/lstm-course"
+    config["sphinx"]["local_extensions"] = {name: str(ROOT / folder)  # paths in a config are relative to it
+                                            for name, folder in config["sphinx"]["local_extensions"].items()}
+    (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
+    html = build_book(ROOT, path_output=tmp_path / "out", config=tmp_path / "_config.yml")
+    for page in sorted((html / "chapters").glob("*.html")):
+        notebook = f"chapters/{page.stem}.ipynb"
+        text = page.read_text()
+        assert f'href="../_sources/{notebook}"' in text, f"{page.name}: no download button"
+        assert f"https://colab.research.google.com/github/example-org/lstm-course/blob/main/{notebook}" in text
+        assert f"https://mybinder.org/v2/gh/example-org/lstm-course/main?urlpath=tree/{notebook}" in text
+    shutil.rmtree(tmp_path / "out" / "_build" / ".doctrees", ignore_errors=True)
 
 class _LinksAndIds(HTMLParser):
     def __init__(self):

@@ -17,6 +17,7 @@ from lstm_course.corpus import TINY_CORPUS, split_text
 from lstm_course.interpret import best_units, feature_correlations, text_features, trace
 from lstm_course.language_model import CharLSTM, ModelConfig
 from lstm_course.lm_training import TrainConfig, TrainingDiverged, load_model, nats_per_char, train
+from lstm_course.runtime import resolve_device
 from lstm_course.sampling import next_character_distribution, sample
 from lstm_course.vocabulary import UNKNOWN, UNKNOWN_SYMBOL, Vocabulary
 
@@ -362,3 +363,31 @@ def test_cli_missing_checkpoint_in_a_subprocess(tmp_path):
                                capture_output=True, text=True)
     assert completed.returncode == 2 and "no such checkpoint" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_device_names_are_checked_with_a_clear_error(tmp_path, own_corpus, capsys):
+    with pytest.raises(ValueError, match=r"device: expected 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'"):
+        small_config(device="gpu")
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto") == torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="sees no CUDA GPU"):
+            resolve_device("cuda:0")
+        assert main(["train-lm", "--max-steps", "1", "--out", str(tmp_path / "unused.pt"), "--corpus",
+                     str(own_corpus), "--quiet", "--device", "cuda"]) == 2
+        error = capsys.readouterr().err
+        assert error.startswith("error: device 'cuda': PyTorch sees no CUDA GPU") and error.count("\n") == 1
+
+
+def test_training_on_the_automatic_device_gives_a_model_there_and_a_checkpoint_any_machine_loads(tmp_path):
+    path = tmp_path / "model.pt"
+    model, _, result = train(TEXT, TEXT[:500], small_config(max_steps=4, eval_every=2, device="auto"), SMALL_MODEL,
+                             checkpoint_path=path, progress_bar=False)
+    assert next(model.parameters()).device.type == resolve_device("auto").type
+    saved = checkpoints.load(path)  # on the CPU, whichever device trained it
+    assert all(tensor.device.type == "cpu" for tensor in saved["model"].values())
+    assert all(tensor.device.type == "cpu" for tensor in saved["progress"]["state"])
+    resumed, _, _ = train(TEXT, TEXT[:500], small_config(max_steps=6, eval_every=2, device="auto"),
+                          checkpoint_path=tmp_path / "more.pt", resume_from=path, progress_bar=False)
+    assert next(resumed.parameters()).device.type == resolve_device("auto").type
+    assert result.steps == 4

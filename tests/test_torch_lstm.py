@@ -120,3 +120,18 @@ def test_constructor_rejects_bad_sizes():
         LSTM(D, 0)
     with pytest.raises(ValueError, match=r"dropout: expected a probability in \[0, 1\], got 1.5"):
         LSTM(D, H, dropout=1.5)
+
+
+def test_the_compiled_cell_matches_nn_lstm():
+    torch.manual_seed(0)
+    reference = nn.LSTM(D, H, num_layers=2).double()
+    ours = LSTM(D, H, num_layers=2, compile_cell=True).double()
+    ours.load_state_dict(reference.state_dict())
+    assert not ours.hand_written_backward
+    x = torch.randn(T, B, D, dtype=torch.float64, requires_grad=True)
+    state = tuple(torch.randn(2, B, H, dtype=torch.float64, requires_grad=True) for _ in range(2))
+    for want, got in zip(outputs_and_gradients(reference, x, state), outputs_and_gradients(ours, x, state),
+                         strict=True):
+        torch.testing.assert_close(got, want, rtol=0, atol=1e-9)
+    with pytest.raises(ValueError, match="cannot be combined with hand_written_backward=True"):
+        LSTM(D, H, compile_cell=True, hand_written_backward=True)

@@ -70,12 +70,14 @@ def main(argv: list[str] | None = None) -> int:
 
     paths = [p.resolve() for p in args.notebooks] or sorted(
         path for folder in ("chapters", "course") for path in (ROOT / folder).glob("*.ipynb"))
-    times = json.loads(TIMES_FILE.read_text()) if TIMES_FILE.exists() else {}
+    measured = {}
     for path in paths:
         print(f"executing {path.relative_to(ROOT)} ...", end=" ", flush=True)
         seconds = execute(path, args.timeout)
         print(f"{seconds:.1f} s")
-        times[path.relative_to(ROOT).as_posix()] = round(seconds, 1)
+        measured[path.relative_to(ROOT).as_posix()] = round(seconds, 1)
+    # Read the file only now: another run of this command, on other notebooks, may have updated it meanwhile.
+    times = (json.loads(TIMES_FILE.read_text()) if TIMES_FILE.exists() else {}) | measured
     TIMES_FILE.write_text(json.dumps(dict(sorted(times.items())), indent=2) + "\n")
     TIMES_TABLE.write_text(times_table(times))
     return 0

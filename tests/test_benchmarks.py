@@ -1,0 +1,60 @@
+"""The benchmark command runs from a clean clone, and its memory measurement measures memory.
+
+Timings are not asserted here (they belong to the benchmarks, not the test suite); the quick run
+only proves that every benchmark and the table and JSON behind the scaling chapter work.
+"""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_benchmark_timing():
+    spec = importlib.util.spec_from_file_location("benchmark_timing", BENCHMARKS / "timing.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_peak_step_memory_sees_a_step_that_allocates_64_mib():
+    timing = load_benchmark_timing()
+    kept = []
+
+    def allocate_and_free():
+        block = np.ones(64 * 2**20, dtype=np.uint8)  # written to, so resident
+        kept.append(int(block[-1]))
+
+    assert 60 < timing.peak_step_mib(allocate_and_free) < 80
+    assert timing.peak_step_mib(lambda: None) < 4
+
+
+def test_run_all_quick_writes_every_ratio_and_memory(tmp_path):
+    out = tmp_path / "benchmarks.json"
+    completed = subprocess.run([sys.executable, str(BENCHMARKS / "run_all.py"), "--quick", "--no-compiled",
+                                "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "NumPy LSTM fwd+bwd" in completed.stdout and "ours, hand-written backward step" in completed.stdout
+    record = json.loads(out.read_text())
+    assert record["command"].endswith("--quick") and record["machine"]["threads"] == 1
+    results = record["results"]
+    assert set(results) == {"numpy_lstm_vs_torch", "torch_lstm_vs_nn_lstm", "language_model_throughput"}
+    for result in results.values():
+        assert result["speed_ratio"] > 0
+        assert set(result["peak_step_mib"]) == set(result["variants"])
+    assert set(results["torch_lstm_vs_nn_lstm"]["variants"]) == {
+        "nn.LSTM", "ours, hand-written backward", "ours, autograd backward"}
+
+
+def test_an_unknown_variant_is_a_clear_error():
+    completed = subprocess.run([sys.executable, str(BENCHMARKS / "torch_lstm_vs_nn_lstm.py"), "--memory-of", "cudnn",
+                                "--steps", "2", "--hidden", "4", "--input", "2", "--batch", "1"],
+                               capture_output=True, text=True, cwd=BENCHMARKS)
+    assert completed.returncode == 1
+    assert "--memory-of: expected one of 'nn.LSTM', 'ours, hand-written backward'" in completed.stderr
+    assert "got 'cudnn'" in completed.stderr
