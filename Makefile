@@ -2,7 +2,8 @@
 #   make book   -- build the HTML book into _build/html
 #   make test   -- run the whole test suite (package tests, notebooks under nbval, book build)
 # Both create or refresh the virtual environment .venv first. A third:
-#   make execute -- re-execute every notebook in place, single-threaded and seeded
+#   make execute -- refresh every chapter's set-up cell, then re-execute every notebook in place,
+#                   single-threaded and seeded
 
 PYTHON ?= python3
 SHELL := /bin/bash
@@ -61,6 +62,7 @@ test: $(STAMP) corpus mathjax browser
 	$(BIN)/python -m pytest
 
 execute: $(STAMP) corpus mathjax
+	$(BIN)/python tools/first_cell.py
 	$(BIN)/python tools/execute_notebooks.py
 
 clean:
