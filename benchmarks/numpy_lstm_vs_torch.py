@@ -18,6 +18,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from lstm_course import numpy_lstm
+from lstm_course.timing import training_step
 from timing import interleaved_medians, report_step_memory, size_parser
 
 
@@ -39,12 +40,7 @@ def main(argv=None):
         hs, _, cache = numpy_lstm.lstm_forward(x, zeros, zeros, **params)
         numpy_lstm.lstm_backward(np.ones_like(hs), cache)
 
-    def torch_step():
-        reference.zero_grad()
-        output, _ = reference(x_torch)
-        output.sum().backward()
-
-    workloads = {"numpy": numpy_step, "torch": torch_step}
+    workloads = {"numpy": numpy_step, "torch": training_step(reference, x_torch)}
     if args.memory_of:
         return report_step_memory(workloads, args.memory_of)
     medians = interleaved_medians(workloads, args.repetitions)

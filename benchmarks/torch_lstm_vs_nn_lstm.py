@@ -16,6 +16,7 @@ import json
 
 import torch
 
+from lstm_course.timing import training_step
 from lstm_course.torch_lstm import LSTM
 from timing import interleaved_medians, report_step_memory, size_parser
 
@@ -36,13 +37,7 @@ def main(argv=None):
     for model in models.values():
         model.load_state_dict(reference.state_dict())
     x = torch.randn(args.steps, args.batch, args.input)
-
-    def training_step(model):
-        model.zero_grad()
-        output, _ = model(x)
-        output.sum().backward()
-
-    workloads = {name: lambda model=model: training_step(model) for name, model in models.items()}
+    workloads = {name: training_step(model, x) for name, model in models.items()}
     if args.memory_of:
         return report_step_memory(workloads, args.memory_of)
     seconds = interleaved_medians(workloads, args.repetitions)  # its warm-up rounds include any compiling

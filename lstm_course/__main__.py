@@ -55,17 +55,18 @@ def _train_lm(args: argparse.Namespace) -> dict:
     from lstm_course.lm_training import TrainConfig, train
 
     splits = _corpus_splits(args.corpus)
+    world = current_world()  # several processes under torchrun
     config = TrainConfig(batch_size=args.batch_size, bptt=args.bptt, lr=args.lr, clip_norm=args.clip_norm,
                          minutes=args.minutes, max_steps=args.max_steps, eval_every=args.eval_every,
                          patience=args.patience, seed=args.seed, device=args.device,
-                         threads=args.threads or max(1, (os.cpu_count() or 1) // current_world().size))
+                         threads=args.threads or max(1, (os.cpu_count() or 1) // world.size))
     model_config = {"hidden_size": args.hidden_size, "num_layers": args.layers, "embedding_size": args.embedding_size,
                     "dropout": args.dropout, "implementation": args.implementation}
-    if args.out.exists() and args.resume is None and not args.overwrite and current_world().is_main:
+    if args.out.exists() and args.resume is None and not args.overwrite and world.is_main:
         raise ValueError(f"{args.out}: already exists; pass --resume {args.out} to continue it or --overwrite")
     _, _, result = train(splits["train"], splits["validation"], config, model_config, checkpoint_path=args.out,
                          resume_from=args.resume, progress_bar=not args.quiet)
-    if not current_world().is_main:
+    if not world.is_main:
         return None  # under torchrun, process 0 reports for all
     if result.stopped == "interrupted":
         print(f"interrupted: saved {args.out}; continue with --resume {args.out}", file=sys.stderr)

@@ -228,6 +228,10 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
             fraction = progress["steps"] / config.max_steps  # a step budget is exact and reproducible
         return distributed.agree_max(fraction, world)  # every process stops at the same step
 
+    def validation_nats() -> float:
+        """Process 0 scores the validation text; the others receive its score instead of repeating the work."""
+        return distributed.from_main(nats_per_char(model, validation_ids) if world.is_main else math.nan, world)
+
     def save():
         if path is not None:
             progress["seconds"] = elapsed()
@@ -273,7 +277,7 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
                 window_chars += targets.numel()
                 bar.update(1)
                 if progress["steps"] % config.eval_every == 0:
-                    validation = distributed.from_main(nats_per_char(model, validation_ids), world)
+                    validation = validation_nats()
                     speed = window_chars * world.size / (time.perf_counter() - window_start)
                     entry = {"step": progress["steps"], "characters": progress["characters"],
                              "seconds": round(elapsed(), 1), "lr": lr, "train_nats": window_loss / window_chars,
@@ -307,7 +311,7 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
     finally:
         bar.close()
     if stopped != "interrupted" and (not progress["history"] or progress["history"][-1]["step"] != progress["steps"]):
-        validation = distributed.from_main(nats_per_char(model, validation_ids), world)  # the final weights too
+        validation = validation_nats()  # the final weights too
         progress["history"].append({"step": progress["steps"], "characters": progress["characters"],
                                     "seconds": round(elapsed(), 1), "validation_nats": validation})
         if validation < progress["best_validation_nats"]:

@@ -1,6 +1,6 @@
 """Timing that survives a noisy machine: workloads interleaved, medians reported.
 
-Used by ``benchmarks/`` and by the scaling chapter, so both measure the same way.
+Used by ``benchmarks/`` and by the scaling chapter, so both measure the same way and time the same step.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import torch
 
 
 def interleaved_medians(workloads: dict[str, Callable[[], object]], repetitions: int, warmup: int = 2) -> dict:
@@ -29,3 +30,19 @@ def interleaved_medians(workloads: dict[str, Callable[[], object]], repetitions:
             workload()
             timings[name].append(time.perf_counter() - start)
     return {name: float(np.median(times)) for name, times in timings.items()}
+
+
+def training_step(model, inputs) -> Callable[[], None]:
+    """A function that runs one forward and backward pass of ``model`` (an LSTM) on ``inputs``.
+
+    The backward pass is that of ``sum(output)``. When ``inputs`` is on a GPU the function waits
+    for the GPU to finish, so that timing it measures the work and not only its launch.
+    """
+    def run() -> None:
+        model.zero_grad()
+        output, _ = model(inputs)
+        output.sum().backward()
+        if inputs.is_cuda:
+            torch.cuda.synchronize(inputs.device)
+
+    return run

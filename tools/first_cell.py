@@ -21,6 +21,7 @@ The cell is tagged ``hide-input``: the book shows its one line of output, and it
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def required_modules(book_dir: Path = ROOT) -> list[str]:
     import tomllib
 
     project = tomllib.loads((book_dir / "pyproject.toml").read_text())["project"]
-    return [requirement.split("=")[0].split("<")[0].split(">")[0].strip() for requirement in project["dependencies"]]
+    return [re.match(r"[A-Za-z0-9_.-]+", requirement).group() for requirement in project["dependencies"]]
 
 
 def source(book_dir: Path = ROOT) -> str:
