@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -26,10 +27,13 @@ def _adding(args: argparse.Namespace) -> dict:
 
     config = AddingConfig(length=args.length, model=args.model, hidden_size=args.hidden_size,
                           batch_size=args.batch_size, lr=args.lr, clip_norm=None if args.no_clip else args.clip_norm,
-                          forget_bias=args.forget_bias,
+                          forget_bias=args.forget_bias, gru_update_bias=args.gru_update_bias,
                           max_sequences=args.max_sequences, max_minutes=args.minutes, seed=args.seed)
     result = train(config, progress=not args.quiet)
-    return result.summary()
+    import torch
+
+    instruction_set = {"cpu_capability": torch.backends.cpu.get_cpu_capability()}  # PyTorch's kernels (AVX2, AVX512)
+    return result.summary() | instruction_set | ({"curve": result.curve} if args.curve else {})
 
 
 def _fetch_corpus(args: argparse.Namespace) -> dict:
@@ -144,11 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
     adding.add_argument("--hidden-size", type=int, default=64)
     adding.add_argument("--batch-size", type=int, default=32)
     adding.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    adding.add_argument("--forget-bias", type=float, default=3.0, help="LSTM forget-gate bias (default 3)")
+    adding.add_argument("--forget-bias", type=float, default=5.0,
+                        help="LSTM forget-gate bias (default 5: keeps half of a value over 110 steps)")
+    adding.add_argument("--gru-update-bias", type=float, default=0.0, help="GRU update-gate bias (default 0)")
     adding.add_argument("--clip-norm", type=float, default=1.0, help="gradient-norm clipping threshold (default 1)")
     adding.add_argument("--no-clip", action="store_true", help="train without gradient clipping")
-    adding.add_argument("--max-sequences", type=int, default=300_000, help="training budget in sequences")
-    adding.add_argument("--minutes", type=float, default=5.0, help="training budget in minutes (default 5)")
+    adding.add_argument("--max-sequences", type=int, default=260_000,
+                        help="training budget in sequences (default 260,000)")
+    adding.add_argument("--minutes", type=float, default=math.inf,
+                        help="training budget in minutes (default: none; with one, where a run stops depends on the "
+                             "machine)")
+    adding.add_argument("--curve", action="store_true", help="add the learning curve to the JSON line")
     adding.add_argument("--quiet", action="store_true", help="no progress bar")
     adding.set_defaults(run=_adding)
 

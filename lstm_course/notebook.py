@@ -42,8 +42,15 @@ def show_source(*objects) -> SourceCode:
     return SourceCode("\n\n".join(textwrap.dedent(inspect.getsource(obj)).rstrip() for obj in objects))
 
 
+GLUED_SIGNIFICANT_DIGITS = 6
+"""A glued float keeps this many significant digits: its last bits differ from one CPU to another."""
+
+
 def glue(name: str, value) -> None:
     """Store ``value`` under ``name`` so the chapter's prose can cite it (``{glue:text}`name```).
+
+    A float is rounded to :data:`GLUED_SIGNIFICANT_DIGITS` significant digits first: the stored
+    value is a cell output that nbval compares, and the prose formats it to fewer digits anyway.
 
     Uses MyST-NB's ``glue`` when it is installed (it is, with the book's requirements); elsewhere,
     e.g. a notebook opened alone in Colab, it does nothing, and the printed cell output remains.
@@ -54,4 +61,15 @@ def glue(name: str, value) -> None:
         return
     if isinstance(value, np.generic):  # np.float64(...) would reach the page as its repr
         value = value.item()
+    if isinstance(value, float):
+        value = float(f"{value:.{GLUED_SIGNIFICANT_DIGITS}g}")
     myst_glue(name, value, display=False)
+
+
+def error_bound(value: float, floor: float = 1e-12) -> str:
+    """An error or difference for printing: ``'< 1e-12'`` below ``floor``, else three significant digits.
+
+    Below ``floor`` the exact value is rounding noise that differs between CPUs (``4.16e-17`` on one,
+    ``0.00e+00`` on another), and a compared notebook output must not show it.
+    """
+    return f"< {floor:.0e}" if abs(value) < floor else f"{value:.2e}"

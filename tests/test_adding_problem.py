@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -128,3 +129,24 @@ def test_gate_biases_reach_the_right_rows():
     assert lstm.bias_ih_l0[hidden:2 * hidden].min() > 3.0 - bound  # forget gate: rows H:2H of i, f, g, o
     assert gru.bias_ih_l0[hidden:2 * hidden].min() > 3.0 - bound  # update gate: rows H:2H of r, z, n
     assert gru.bias_ih_l0[:hidden].abs().max() <= bound
+
+
+def test_forget_bias_for_span_keeps_half_over_the_span():
+    for span in (1, 10, 110, 1000):
+        bias = adding_problem.forget_bias_for_span(span)
+        assert abs((1 / (1 + np.exp(-bias))) ** span - 0.5) < 1e-12
+    assert round(adding_problem.forget_bias_for_span(110)) == AddingConfig().forget_bias == 5
+    with pytest.raises(ValueError, match="span: expected a positive number of steps, got 0"):
+        adding_problem.forget_bias_for_span(0)
+
+
+def test_the_recipe_budget_leaves_a_quarter_spare_over_the_recorded_runs():
+    """The defaults are the recipe chapter 8 measured: every recorded LSTM run solved T = 100 with 25% to spare."""
+    runs = json.loads((Path(__file__).resolve().parents[1] / "results" / "adding_seed_runs.json").read_text())["runs"]
+    lstm = [run["result"] for run in runs if run["label"] == "LSTM"]
+    assert len(lstm) >= 10 and {run["cpu_capability"] for run in lstm} >= {"AVX2", "AVX512"}
+    assert all(run["solved_after"] is not None for run in lstm)
+    assert max(run["solved_after"] for run in lstm) <= 0.75 * AddingConfig().max_sequences
+    defaults = AddingConfig()
+    assert all("--forget-bias" not in run["command"] and "--max-sequences" not in run["command"] for run in runs)
+    assert (defaults.forget_bias, defaults.lr, defaults.batch_size, defaults.clip_norm) == (5.0, 1e-3, 32, 1.0)

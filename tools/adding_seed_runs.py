@@ -1,0 +1,116 @@
+"""Train the adding problem over several seeds and two instruction sets, and record what each run printed.
+
+    .venv/bin/python tools/adding_seed_runs.py --jobs 2      # about 40 minutes on a 2-core CPU
+
+Runs ``python -m lstm_course adding --quiet --curve ...`` once per row of :data:`RUNS`, each in its
+own single-threaded process, ``--jobs`` at a time, and writes the JSON lines, with the exact
+command, the instruction set the kernels used and the machine, to ``results/adding_seed_runs.json``
+(rewritten after each run, so an interrupted sweep keeps what finished; ``--only LABEL`` re-runs
+some rows and keeps the others). Chapter 8 reads it, and
+re-runs the first LSTM row live to check it.
+
+The second instruction set is chosen through the libraries' own switches (``AVX2_ENVIRONMENT``):
+PyTorch's kernels (``ATEN_CPU_CAPABILITY``), MKL's (``MKL_ENABLE_INSTRUCTIONS``) and NumPy's
+OpenBLAS (``OPENBLAS_CORETYPE``). Each run reports ``torch.backends.cpu.get_cpu_capability()``,
+so the file shows that the switch took effect.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from lstm_course.atomic import atomic_write  # noqa: E402
+
+AVX2_ENVIRONMENT = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "OPENBLAS_CORETYPE": "Haswell"}
+SEEDS = range(5)
+RUNS = (
+    [("LSTM", ["--model", "lstm", "--seed", str(seed)], "native") for seed in SEEDS]
+    + [("LSTM", ["--model", "lstm", "--seed", str(seed)], "avx2") for seed in SEEDS]
+    + [("LSTM, no clipping", ["--model", "lstm", "--no-clip", "--seed", str(seed)], "native") for seed in (0, 1)]
+    + [("GRU, update bias 5", ["--model", "gru", "--gru-update-bias", "5", "--seed", str(seed)], "native")
+       for seed in (0, 1)]
+    + [("GRU, update bias 0", ["--model", "gru", "--seed", "0"], "native"),
+       ("RNN", ["--model", "rnn", "--seed", "0"], "native")]
+)
+"""(label, the adding command's arguments beyond ``--length 100 --quiet --curve``, instruction set)."""
+
+
+def command_of(arguments: list[str]) -> list[str]:
+    return ["adding", "--length", "100", *arguments, "--quiet", "--curve"]
+
+
+def processor_name() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo) and architecture, e.g. ``'AMD EPYC (x86_64)'``."""
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = platform.processor() or "unknown CPU"
+    return f"{model} ({platform.machine()})"
+
+
+MACHINE = {"processor": processor_name(), "cpus": os.cpu_count(),
+           "python": platform.python_version(), "torch": torch.__version__}
+
+
+def run(label: str, arguments: list[str], instruction_set: str) -> dict:
+    command = command_of(arguments)
+    environment = os.environ | {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    environment |= AVX2_ENVIRONMENT if instruction_set == "avx2" else {}
+    print(f"$ python -m lstm_course {shlex.join(command)}  ({instruction_set})", file=sys.stderr, flush=True)
+    completed = subprocess.run([sys.executable, "-m", "lstm_course", *command], cwd=ROOT, env=environment,
+                               stdout=subprocess.PIPE, text=True)
+    if completed.returncode != 0:
+        raise RuntimeError(f"{shlex.join(command)} failed with exit status {completed.returncode}")
+    return {"label": label, "instruction_set": instruction_set, "machine": MACHINE,
+            "command": "python -m lstm_course " + shlex.join(command),
+            "environment": AVX2_ENVIRONMENT if instruction_set == "avx2" else {},
+            "result": json.loads(completed.stdout.strip().splitlines()[-1])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "adding_seed_runs.json")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="runs at once (default: one per CPU)")
+    parser.add_argument("--only", action="append", metavar="LABEL",
+                        help="run only the rows with this label, keeping the file's other rows (repeatable)")
+    args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error(f"--jobs: expected a positive integer, got {args.jobs}")
+    labels = {label for label, _, _ in RUNS}
+    if args.only and not set(args.only) <= labels:
+        parser.error(f"--only: expected one of {sorted(labels)}, got {sorted(set(args.only) - labels)}")
+    finished = {}
+    if args.only and args.out.exists():  # keep the rows of the other labels, each with the machine that ran it
+        earlier = {(row["label"], row["command"], row["instruction_set"]): row
+                   for row in json.loads(args.out.read_text())["runs"]}
+        for index, (label, arguments, instruction_set) in enumerate(RUNS):
+            key = (label, "python -m lstm_course " + shlex.join(command_of(arguments)), instruction_set)
+            if label not in args.only and key in earlier:
+                finished[index] = earlier[key]
+    record = {"runs": []}
+    with ThreadPoolExecutor(args.jobs) as pool:
+        futures = {pool.submit(run, *row): index for index, row in enumerate(RUNS)
+                   if not args.only or row[0] in args.only}
+        for future in as_completed(futures):
+            finished[futures[future]] = future.result()
+            record["runs"] = [finished[index] for index in sorted(finished)]  # in the order of RUNS
+            with atomic_write(args.out, "w") as file:
+                file.write(json.dumps(record, indent=1) + "\n")
+            print(f"{len(finished)}/{len(RUNS)} runs recorded in {args.out}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()
