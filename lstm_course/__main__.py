@@ -25,7 +25,7 @@ LM_LEARNING_RATE = 1e-2
 def _adding(args: argparse.Namespace) -> dict:
     from lstm_course.adding_problem import AddingConfig, train
 
-    config = AddingConfig(length=args.length, model=args.model, hidden_size=args.hidden_size,
+    config = AddingConfig(length=args.length, model=args.model, hidden_size=args.hidden_size, num_layers=args.layers,
                           batch_size=args.batch_size, lr=args.lr, clip_norm=None if args.no_clip else args.clip_norm,
                           forget_bias=args.forget_bias, gru_update_bias=args.gru_update_bias,
                           max_sequences=args.max_sequences, max_minutes=args.minutes, seed=args.seed)
@@ -138,12 +138,16 @@ def _grade(args: argparse.Namespace) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from lstm_course.variants import VARIANT_GATES
+
     parser = argparse.ArgumentParser(prog="python -m lstm_course", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     adding = commands.add_parser("adding", help="train on the adding problem (Hochreiter & Schmidhuber 1997)")
     adding.add_argument("--length", type=int, default=100, help="minimal sequence length T (default 100)")
-    adding.add_argument("--model", choices=["lstm", "gru", "rnn"], default="lstm")
+    adding.add_argument("--model", choices=["lstm", "gru", "rnn", *(f"lstm:{name}" for name in VARIANT_GATES)],
+                        default="lstm", help="lstm (default), gru, rnn, or a variant of chapter 9 (lstm:peephole, ...)")
+    adding.add_argument("--layers", type=int, default=1, help="recurrent layers (default 1)")
     adding.add_argument("--seed", type=int, default=0)
     adding.add_argument("--hidden-size", type=int, default=64)
     adding.add_argument("--batch-size", type=int, default=32)

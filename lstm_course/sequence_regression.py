@@ -1,4 +1,4 @@
-"""The course brief's seed example: predict the next value of an arithmetic sequence.
+"""A toy sequence-regression task from a popular Keras tutorial: predict the next value of an arithmetic sequence.
 
 Four training windows of five values each, ``[0.1 ... 0.5] -> 0.6`` up to ``[0.4 ... 0.8] -> 0.9``,
 then a prediction after ``[0.5 ... 0.9]`` (where continuing the pattern gives 1.0, a target

@@ -5,6 +5,7 @@ were produced in order, with nothing skipped and no unexpected error.
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,17 @@ def test_nbval_markers_are_ones_nbval_recognises(path):
                 assert line.strip().split("#", 1)[-1].strip() in {
                     "NBVAL_IGNORE_OUTPUT", "NBVAL_CHECK_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION"
                 }, f"{path.name}, code cell {number}: {line.strip()!r} is not a marker nbval recognises"
+
+
+GLUE_REFERENCE = re.compile(r"\{glue:(?:text|)\}`([^`:]+)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_glued_name_the_prose_cites_is_glued(path):
+    """A ``{glue:text}`name``` with no glued value fails the book build with a warning; say which here."""
+    cells = json.loads(path.read_text())["cells"]
+    cited = {name for cell in cells if cell["cell_type"] == "markdown"
+             for name in GLUE_REFERENCE.findall("".join(cell["source"]))}
+    glued = {output.get("metadata", {}).get("scrapbook", {}).get("name") for cell in cells
+             for output in cell.get("outputs", [])}
+    assert cited <= glued, f"{path.name}: cited but never glued: {sorted(cited - glued)}"

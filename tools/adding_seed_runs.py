@@ -1,13 +1,15 @@
-"""Train the adding problem over several seeds and two instruction sets, and record what each run printed.
+"""Train the adding problem over several seeds (and instruction sets), and record what each run printed.
 
-    .venv/bin/python tools/adding_seed_runs.py --jobs 2      # about 40 minutes on a 2-core CPU
+    .venv/bin/python tools/adding_seed_runs.py --jobs 2                   # chapter 8: about 40 minutes on 2 cores
+    .venv/bin/python tools/adding_seed_runs.py --jobs 2 --sweep ablation  # chapter 9: about 8 minutes
 
-Runs ``python -m lstm_course adding --quiet --curve ...`` once per row of :data:`RUNS`, each in its
-own single-threaded process, ``--jobs`` at a time, and writes the JSON lines, with the exact
-command, the instruction set the kernels used and the machine, to ``results/adding_seed_runs.json``
-(rewritten after each run, so an interrupted sweep keeps what finished; ``--only LABEL`` re-runs
-some rows and keeps the others). Chapter 8 reads it, and
-re-runs the first LSTM row live to check it.
+Runs ``python -m lstm_course adding --quiet --curve ...`` once per row of the sweep
+(:data:`SWEEPS`), each in its own single-threaded process, ``--jobs`` at a time, and writes the
+JSON lines, with the exact command, the instruction set the kernels used and the machine, to the
+sweep's file in ``results/`` (rewritten after each run, so an interrupted sweep keeps what
+finished; ``--only LABEL`` re-runs some rows and keeps the others). Chapter 8 reads
+``results/adding_seed_runs.json`` and chapter 9 ``results/ablation_seed_runs.json``; each re-runs
+one row live to check it.
 
 The second instruction set is chosen through the libraries' own switches (``AVX2_ENVIRONMENT``):
 PyTorch's kernels (``ATEN_CPU_CAPABILITY``), MKL's (``MKL_ENABLE_INSTRUCTIONS``) and NumPy's
@@ -44,11 +46,29 @@ RUNS = (
     + [("GRU, update bias 0", ["--model", "gru", "--seed", "0"], "native"),
        ("RNN", ["--model", "rnn", "--seed", "0"], "native")]
 )
-"""(label, the adding command's arguments beyond ``--length 100 --quiet --curve``, instruction set)."""
+"""Chapter 8: (label, the adding command's arguments beyond ``--length 100 --quiet --curve``, instruction set)."""
+ABLATION = {  # chapter 9: every variant at T = 50 for 40,000 sequences, three seeds each
+    "LSTM, forget bias 0 (PyTorch default)": ["--model", "lstm:standard", "--forget-bias", "0"],
+    "LSTM, forget bias 1": ["--model", "lstm:standard", "--forget-bias", "1"],
+    "LSTM, forget bias 3": ["--model", "lstm:standard", "--forget-bias", "3"],
+    "no forget gate (f = 1)": ["--model", "lstm:no_forget_gate"],
+    "coupled input-forget gate, bias 1": ["--model", "lstm:coupled", "--forget-bias", "1"],
+    "peephole, bias 1": ["--model", "lstm:peephole", "--forget-bias", "1"],
+    "no output gate, bias 1": ["--model", "lstm:no_output_gate", "--forget-bias", "1"],
+    "GRU": ["--model", "gru"],
+    "2-layer LSTM, forget bias 3": ["--model", "lstm", "--forget-bias", "3", "--layers", "2"],
+}
+ABLATION_RUNS = [(label, [*arguments, "--seed", str(seed)], "native")
+                 for label, arguments in ABLATION.items() for seed in range(3)]
+SWEEPS = {  # name: (the rows, the arguments every row shares, the file it writes)
+    "chapter8": (RUNS, ["--length", "100"], ROOT / "results" / "adding_seed_runs.json"),
+    "ablation": (ABLATION_RUNS, ["--length", "50", "--max-sequences", "40000"],
+                 ROOT / "results" / "ablation_seed_runs.json"),
+}
 
 
-def command_of(arguments: list[str]) -> list[str]:
-    return ["adding", "--length", "100", *arguments, "--quiet", "--curve"]
+def command_of(shared: list[str], arguments: list[str]) -> list[str]:
+    return ["adding", *shared, *arguments, "--quiet", "--curve"]
 
 
 def processor_name() -> str:
@@ -65,8 +85,8 @@ MACHINE = {"processor": processor_name(), "cpus": os.cpu_count(),
            "python": platform.python_version(), "torch": torch.__version__}
 
 
-def run(label: str, arguments: list[str], instruction_set: str) -> dict:
-    command = command_of(arguments)
+def run(shared: list[str], label: str, arguments: list[str], instruction_set: str) -> dict:
+    command = command_of(shared, arguments)
     environment = os.environ | {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     environment |= AVX2_ENVIRONMENT if instruction_set == "avx2" else {}
     print(f"$ python -m lstm_course {shlex.join(command)}  ({instruction_set})", file=sys.stderr, flush=True)
@@ -82,34 +102,37 @@ def run(label: str, arguments: list[str], instruction_set: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "adding_seed_runs.json")
+    parser.add_argument("--sweep", choices=sorted(SWEEPS), default="chapter8", help="which runs (default chapter8)")
+    parser.add_argument("--out", type=Path, help="the file to write (default: the sweep's file in results/)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="runs at once (default: one per CPU)")
     parser.add_argument("--only", action="append", metavar="LABEL",
                         help="run only the rows with this label, keeping the file's other rows (repeatable)")
     args = parser.parse_args()
     if args.jobs < 1:
         parser.error(f"--jobs: expected a positive integer, got {args.jobs}")
-    labels = {label for label, _, _ in RUNS}
+    runs, shared, default_out = SWEEPS[args.sweep]
+    args.out = args.out or default_out
+    labels = {label for label, _, _ in runs}
     if args.only and not set(args.only) <= labels:
         parser.error(f"--only: expected one of {sorted(labels)}, got {sorted(set(args.only) - labels)}")
     finished = {}
     if args.only and args.out.exists():  # keep the rows of the other labels, each with the machine that ran it
         earlier = {(row["label"], row["command"], row["instruction_set"]): row
                    for row in json.loads(args.out.read_text())["runs"]}
-        for index, (label, arguments, instruction_set) in enumerate(RUNS):
-            key = (label, "python -m lstm_course " + shlex.join(command_of(arguments)), instruction_set)
+        for index, (label, arguments, instruction_set) in enumerate(runs):
+            key = (label, "python -m lstm_course " + shlex.join(command_of(shared, arguments)), instruction_set)
             if label not in args.only and key in earlier:
                 finished[index] = earlier[key]
     record = {"runs": []}
     with ThreadPoolExecutor(args.jobs) as pool:
-        futures = {pool.submit(run, *row): index for index, row in enumerate(RUNS)
+        futures = {pool.submit(run, shared, *row): index for index, row in enumerate(runs)
                    if not args.only or row[0] in args.only}
         for future in as_completed(futures):
             finished[futures[future]] = future.result()
-            record["runs"] = [finished[index] for index in sorted(finished)]  # in the order of RUNS
+            record["runs"] = [finished[index] for index in sorted(finished)]  # in the sweep's order
             with atomic_write(args.out, "w") as file:
                 file.write(json.dumps(record, indent=1) + "\n")
-            print(f"{len(finished)}/{len(RUNS)} runs recorded in {args.out}", file=sys.stderr, flush=True)
+            print(f"{len(finished)}/{len(runs)} runs recorded in {args.out}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
