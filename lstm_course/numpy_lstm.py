@@ -264,8 +264,9 @@ def init_params(input_size: int, hidden_size: int, rng: np.random.Generator, dty
                 forget_bias: float = 0.0) -> dict[str, np.ndarray]:
     """Parameters initialised as ``torch.nn.LSTM`` does: every entry ``U(-1/sqrt(H), 1/sqrt(H))``.
 
-    ``forget_bias`` is added to the forget gate's part of ``b_ih`` (1.0 is the usual choice; see
-    the forget-gate chapter). Returns a dict keyed ``W_ih (4H, D), W_hh (4H, H), b_ih, b_hh (4H,)``.
+    ``forget_bias`` is added to the forget gate's part of ``b_ih`` (default 0, as in PyTorch; chapter
+    8 chooses it from the longest lag a task needs: ``adding_problem.forget_bias_for_span``).
+    Returns a dict keyed ``W_ih (4H, D), W_hh (4H, H), b_ih, b_hh (4H,)``.
     """
     bound = 1.0 / np.sqrt(hidden_size)
     shapes = dict(W_ih=(4 * hidden_size, input_size), W_hh=(4 * hidden_size, hidden_size),
