@@ -46,11 +46,13 @@ GLUED_SIGNIFICANT_DIGITS = 6
 """A glued float keeps this many significant digits: its last bits differ from one CPU to another."""
 
 
-def glue(name: str, value) -> None:
+def glue(name: str, value, digits: int = GLUED_SIGNIFICANT_DIGITS) -> None:
     """Store ``value`` under ``name`` so the chapter's prose can cite it (``{glue:text}`name```).
 
-    A float is rounded to :data:`GLUED_SIGNIFICANT_DIGITS` significant digits first: the stored
-    value is a cell output that nbval compares, and the prose formats it to fewer digits anyway.
+    A float is rounded to ``digits`` significant digits first (default
+    :data:`GLUED_SIGNIFICANT_DIGITS`): the stored value is a cell output that nbval compares, and
+    the prose formats it to fewer digits anyway. A quantity that amplifies rounding differences,
+    such as the gradient of an exploding RNN, needs fewer: its fifth digit differs between CPUs.
 
     Uses MyST-NB's ``glue`` when it is installed (it is, with the book's requirements); elsewhere,
     e.g. a notebook opened alone in Colab, it does nothing, and the printed cell output remains.
@@ -62,7 +64,7 @@ def glue(name: str, value) -> None:
     if isinstance(value, np.generic):  # np.float64(...) would reach the page as its repr
         value = value.item()
     if isinstance(value, float):
-        value = float(f"{value:.{GLUED_SIGNIFICANT_DIGITS}g}")
+        value = float(f"{value:.{digits}g}")
     myst_glue(name, value, display=False)
 
 
