@@ -17,7 +17,10 @@ Shapes follow ``nn.LSTM``: input ``(T, B, D)``, or ``(B, T, D)`` with ``batch_fi
 from __future__ import annotations
 
 import functools
+import getpass
 import math
+import os
+import tempfile
 
 import torch
 from torch import nn
@@ -78,8 +81,24 @@ def compiled_lstm_cell():
     update) into one generated kernel, forward and backward; the matrix product stays a library
     call. Compiling takes seconds to a minute. Whether it pays depends on the device: see
     ``benchmarks/torch_lstm_vs_nn_lstm.py --compiled`` and the scaling chapter.
+
+    Unless ``TORCHINDUCTOR_CACHE_DIR`` is set, the compiled kernels are cached in a folder per
+    instruction set (``torch.backends.cpu.get_cpu_capability()``): PyTorch's own cache does not tell
+    them apart, and a run with ``ATEN_CPU_CAPABILITY=avx2`` that reused kernels compiled for AVX-512
+    computed wrong values (``tests/test_second_instruction_set.py``).
     """
+    if "TORCHINDUCTOR_CACHE_DIR" not in os.environ:
+        capability = torch.backends.cpu.get_cpu_capability().lower()
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(tempfile.gettempdir(),
+                                                             f"torchinductor_{_user_name()}_{capability}")
     return torch.compile(lstm_cell, dynamic=False)
+
+
+def _user_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError, ModuleNotFoundError):
+        return "user"
 
 
 class HandWrittenBackward(torch.autograd.Function):
