@@ -73,6 +73,10 @@ def run_direction(input_projection: torch.Tensor, h0: torch.Tensor, c0: torch.Te
     return outputs, h, c
 
 
+COMPILE_CACHE_VARIABLE = "LSTM_COURSE_COMPILE_CACHE"
+"""Names the compile-cache folder :func:`compiled_lstm_cell` chose (see there)."""
+
+
 @functools.cache
 def compiled_lstm_cell():
     """:func:`lstm_cell` compiled by ``torch.compile`` (once per process, on first use).
@@ -82,15 +86,18 @@ def compiled_lstm_cell():
     call. Compiling takes seconds to a minute. Whether it pays depends on the device: see
     ``benchmarks/torch_lstm_vs_nn_lstm.py --compiled`` and the scaling chapter.
 
-    Unless ``TORCHINDUCTOR_CACHE_DIR`` is set, the compiled kernels are cached in a folder per
-    instruction set (``torch.backends.cpu.get_cpu_capability()``): PyTorch's own cache does not tell
-    them apart, and a run with ``ATEN_CPU_CAPABILITY=avx2`` that reused kernels compiled for AVX-512
-    computed wrong values (``tests/test_second_instruction_set.py``).
+    Unless ``TORCHINDUCTOR_CACHE_DIR`` was set by someone else, the compiled kernels are cached in a
+    folder per instruction set (``torch.backends.cpu.get_cpu_capability()``): PyTorch's own cache
+    does not tell them apart, and a run with ``ATEN_CPU_CAPABILITY=avx2`` that reused kernels
+    compiled for AVX-512 computed wrong values (``tests/test_second_instruction_set.py``). The folder
+    chosen is also recorded in ``LSTM_COURSE_COMPILE_CACHE``, so that a child process, which inherits
+    both variables but may use other kernels, chooses its own.
     """
-    if "TORCHINDUCTOR_CACHE_DIR" not in os.environ:
+    chosen = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+    if chosen is None or chosen == os.environ.get(COMPILE_CACHE_VARIABLE):
         capability = torch.backends.cpu.get_cpu_capability().lower()
-        os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(tempfile.gettempdir(),
-                                                             f"torchinductor_{_user_name()}_{capability}")
+        folder = os.path.join(tempfile.gettempdir(), f"torchinductor_{_user_name()}_{capability}")
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.environ[COMPILE_CACHE_VARIABLE] = folder
     return torch.compile(lstm_cell, dynamic=False)
 
 
