@@ -24,13 +24,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import torch
+
+from lstm_course.runtime import machine_description
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("numpy_lstm_vs_torch", "torch_lstm_vs_nn_lstm", "language_model_throughput")
@@ -76,9 +76,7 @@ def main(argv=None) -> None:
     if not args.no_compiled:
         arguments["torch_lstm_vs_nn_lstm"].append("--compiled")
     results = {name: run(name, args.threads, arguments[name]) for name in BENCHMARKS}
-    machine = {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-               "threads": args.threads, "python": platform.python_version(), "torch": torch.__version__,
-               "device": "cpu"}
+    machine = machine_description() | {"threads": args.threads, "device": "cpu"}
     numpy_result, torch_result, lm_result = (results[name] for name in BENCHMARKS)
     rows = [("NumPy LSTM fwd+bwd", numpy_result["speed_ratio"], TARGETS["numpy_lstm_vs_torch"],
              numpy_result["peak_step_mib"]["numpy"], numpy_result["peak_step_mib"]["torch"])]

@@ -9,6 +9,7 @@ running alone gains 1.2x to 1.8x from a second thread (``benchmarks/threads.py``
 from __future__ import annotations
 
 import os
+import platform
 import random
 
 import numpy as np
@@ -66,3 +67,31 @@ def resolve_device(name: str = "auto"):
             raise ValueError(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s), "
                              f"numbered from 0")
     return device
+
+
+INSTRUCTION_SET_BELOW = {
+    "AVX512": ({"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "OPENBLAS_CORETYPE": "Haswell"},
+               "AVX2"),
+    "AVX2": ({"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "AVX", "OPENBLAS_CORETYPE": "Sandybridge"},
+             "DEFAULT"),
+}
+"""PyTorch's native kernels (``torch.backends.cpu.get_cpu_capability()``) -> (the environment that switches
+PyTorch, MKL and OpenBLAS one instruction set down, what PyTorch then reports). Set it before they load."""
+
+
+def processor_name() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo) and architecture, e.g. ``'AMD EPYC (x86_64)'``."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = platform.processor() or "unknown CPU"
+    return f"{model} ({platform.machine()})"
+
+
+def machine_description() -> dict:
+    """What a results file records of the machine that wrote it: processor, CPU count, Python, PyTorch."""
+    import torch
+
+    return {"processor": processor_name(), "cpus": os.cpu_count(), "python": platform.python_version(),
+            "torch": torch.__version__}

@@ -16,15 +16,10 @@ from pathlib import Path
 
 import torch
 
+from lstm_course.runtime import INSTRUCTION_SET_BELOW
+
 ROOT = Path(__file__).resolve().parents[1]
 FAST_CHAPTERS = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "chapters").glob("0[1-7]_*.ipynb"))
-# PyTorch's native capability -> (the environment that selects the next set down, what PyTorch then reports)
-SWITCH_DOWN = {
-    "AVX512": ({"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "OPENBLAS_CORETYPE": "Haswell"},
-               "AVX2"),
-    "AVX2": ({"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "AVX", "OPENBLAS_CORETYPE": "Sandybridge"},
-             "DEFAULT"),
-}
 REPORT = ("import json, torch, numpy, threadpoolctl\n"
           "info = threadpoolctl.threadpool_info()\n"
           "openblas = [p.get('architecture') for p in info if p['internal_api'] == 'openblas']\n"
@@ -33,8 +28,8 @@ REPORT = ("import json, torch, numpy, threadpoolctl\n"
 
 def second_instruction_set() -> dict[str, str]:
     native = torch.backends.cpu.get_cpu_capability()
-    assert native in SWITCH_DOWN, f"no second instruction set chosen for PyTorch's {native!r} kernels"
-    return SWITCH_DOWN[native]
+    assert native in INSTRUCTION_SET_BELOW, f"no second instruction set chosen for PyTorch's {native!r} kernels"
+    return INSTRUCTION_SET_BELOW[native]
 
 
 def test_the_switch_takes_effect():

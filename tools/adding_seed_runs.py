@@ -22,20 +22,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-import torch
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from lstm_course.atomic import atomic_write  # noqa: E402
+from lstm_course.runtime import INSTRUCTION_SET_BELOW, machine_description  # noqa: E402
 
-AVX2_ENVIRONMENT = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "OPENBLAS_CORETYPE": "Haswell"}
+AVX2_ENVIRONMENT = INSTRUCTION_SET_BELOW["AVX512"][0]  # the second instruction set of the sweep
 SEEDS = range(5)
 RUNS = (
     [("LSTM", ["--model", "lstm", "--seed", str(seed)], "native") for seed in SEEDS]
@@ -71,18 +69,7 @@ def command_of(shared: list[str], arguments: list[str]) -> list[str]:
     return ["adding", *shared, *arguments, "--quiet", "--curve"]
 
 
-def processor_name() -> str:
-    """The CPU's model name (Linux's /proc/cpuinfo) and architecture, e.g. ``'AMD EPYC (x86_64)'``."""
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                     if line.startswith("model name"))
-    except (OSError, StopIteration):
-        model = platform.processor() or "unknown CPU"
-    return f"{model} ({platform.machine()})"
-
-
-MACHINE = {"processor": processor_name(), "cpus": os.cpu_count(),
-           "python": platform.python_version(), "torch": torch.__version__}
+MACHINE = machine_description()
 
 
 def run(shared: list[str], label: str, arguments: list[str], instruction_set: str) -> dict:

@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shlex
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import torch
+from lstm_course.runtime import machine_description
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ["train-lm", "--minutes", "10", "--out", "CKPT", "--seed", "0"]
@@ -73,8 +71,7 @@ def main() -> None:
         "evaluate_validation_command": "python -m lstm_course " + " ".join(EVALUATE_VALIDATION),
         "evaluate_validation": json.loads(validation_output.strip().splitlines()[-1]),
         "samples": samples,
-        "machine": {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-                    "python": platform.python_version(), "torch": torch.__version__},
+        "machine": machine_description(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n")
