@@ -124,13 +124,14 @@ def _sample(args: argparse.Namespace) -> None:
 def _student_edition(args: argparse.Namespace) -> dict:
     from lstm_course.student_edition import write_student_edition
 
-    return write_student_edition(args.out_dir, build=not args.no_build)
+    return write_student_edition(args.out_dir, build=not args.no_build, repository=args.repository)
 
 
 def _grade(args: argparse.Namespace) -> dict:
     from lstm_course.grading import grade
 
-    rows = grade(args.submissions, args.out, timeout=args.timeout, force=args.force,
+    rows = grade(args.submissions, args.out, timeout=args.timeout, force=args.force, chapter=args.chapter,
+                 memory_mib=args.memory_mib, sandboxed=not args.unsandboxed,
                  log=lambda line: print(line, file=sys.stderr, flush=True))
     graded = [row for row in rows.values() if row["submission"] in set(map(str, args.submissions))]
     return {"grades": str(args.out), "submissions": len(graded),
@@ -218,12 +219,19 @@ def build_parser() -> argparse.ArgumentParser:
     student = commands.add_parser("student-edition", help="write the student notebooks and book (no solutions)")
     student.add_argument("out_dir", type=Path, help="folder for the student edition (notebooks, _build/html)")
     student.add_argument("--no-build", action="store_true", help="write the notebooks only, skip the HTML book")
+    student.add_argument("--repository", metavar="URL", help="where the student edition will be published (a "
+                         "GitHub repository URL); its launch buttons point there. Without it: no launch buttons")
     student.set_defaults(run=_student_edition)
 
-    grade = commands.add_parser("grade", help="execute submitted notebooks and grade their exercises")
+    grade = commands.add_parser("grade", help="run submitted notebooks in a sandbox and grade their exercises")
     grade.add_argument("submissions", type=Path, nargs="+", metavar="SUBMISSION.ipynb")
     grade.add_argument("--out", type=Path, required=True, help="grades.csv to write (rows kept across runs)")
+    grade.add_argument("--chapter", help="grade every submission as this chapter (e.g. 04_cell_state_update); "
+                       "default: the chapter in each notebook's metadata")
     grade.add_argument("--timeout", type=float, default=1800.0, help="seconds per submission (default 1800)")
+    grade.add_argument("--memory-mib", type=int, default=None, help="memory per submission (default 6144 MiB)")
+    grade.add_argument("--unsandboxed", action="store_true", help="grade without bubblewrap (not for marks: "
+                       "submissions then run with your rights)")
     grade.add_argument("--force", action="store_true", help="regrade submissions already in --out")
     grade.set_defaults(run=_grade)
     return parser

@@ -1,62 +1,78 @@
-"""The autograder: execute submitted notebooks, run the exercise checks, write ``grades.csv``.
+"""The autograder: run each submission in a sandbox, feed it secret inputs, score its outputs outside.
 
-    python -m lstm_course grade SUBMISSION.ipynb... --out grades.csv [--timeout SECONDS] [--force]
+    python -m lstm_course grade SUBMISSION.ipynb... --out grades.csv [--chapter NAME] [--timeout SECONDS]
+                                [--memory-mib N] [--force] [--unsandboxed]
 
 For each submission, one after another:
 
 1. read it: not JSON, or JSON that is not a valid notebook, gets its row with that reason;
-2. find its exercises: every ``check_NAME(...)`` call in a code cell, for a ``NAME`` that
-   :mod:`lstm_course.checks` knows (:data:`EXERCISES`, in course order);
-3. execute it top to bottom in its own kernel process, in a process group of its own that is killed
-   after ``timeout`` seconds; cells that raise do not stop the run (a stub's
-   ``NotImplementedError`` costs only that exercise);
-4. in the same kernel, call ``checks.check_NAME(NAME)`` on the student's own function for every
-   exercise found. The grader runs its own checks, so editing a notebook's check cell changes nothing.
+2. its chapter: ``--chapter``, else the one the student edition wrote into its metadata. The exercises
+   and the maximum score come from the course's catalogue for that chapter (one point per implement
+   exercise), whatever the notebook contains;
+3. draw every exercise's inputs (:mod:`lstm_course.exercise_inputs`) from a seed drawn now from the
+   operating system's random source, and compute the expected outputs with the instructor's reference
+   answers (:mod:`lstm_course.reference_answers`), here, in the grader's process;
+4. run the notebook in the sandbox (:mod:`lstm_course.sandbox`, :mod:`lstm_course.submission_runner`):
+   its code cells top to bottom, then its functions on the inputs; the outputs come back as data;
+5. check each output (numbers only, shape, finite, close to the expected) and score, here.
 
-``grades.csv`` has the columns ``submission``, one per exercise of the course, ``score``,
-``max_score`` and ``status`` (``ok``, or the reason: ``timeout after N s``, ``invalid notebook: ...``,
-``kernel died``, ...). A column is empty for an exercise the submission does not contain. The file is
-rewritten atomically after every submission, so an interrupt loses nothing already graded, and a
-re-run skips submissions already in it unless ``force``.
+The submission's code only computes: it never sees the references, the comparison, the scores, the
+grades file or any other submission, and whatever it prints or sends back cannot change a score.
+
+``grades.csv`` has the columns ``submission``, one per implement exercise of the course, ``score``,
+``max_score``, ``status`` (``ok``, or the reason it could not be graded) and ``feedback`` (what was
+wrong, per exercise). An exercise of another chapter is empty. The file is rewritten atomically after
+every submission, so an interrupt loses nothing already graded; a re-run skips submissions already in
+it unless ``force``.
 """
 
 from __future__ import annotations
 
 import csv
-import inspect
 import json
-import os
-import signal
-import subprocess
+import math
+import secrets
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import nbformat
+import numpy as np
 
-from lstm_course import checks
+from lstm_course import exchange, exercise_inputs, reference_answers, sandbox
 from lstm_course.atomic import atomic_write
-from lstm_course.exercises import CHECK_CALL
+from lstm_course.checks import describe_difference
+from lstm_course.exercises import catalogue
 
-EXERCISES: dict[str, object] = dict(sorted(
-    ((name.removeprefix("check_"), function) for name, function in vars(checks).items()
-     if name.startswith("check_") and inspect.isfunction(function)),
-    key=lambda item: item[1].__code__.co_firstlineno))
-"""Exercise name -> its check. ``check_NAME`` checks the reader's function ``NAME``."""
-
+COURSE_ROOT = Path(__file__).resolve().parents[1]
 FIXED_COLUMNS = ("submission",)
-TOTAL_COLUMNS = ("score", "max_score", "status")
-RESULT_MARKER = "LSTM_COURSE_GRADES "
+TOTAL_COLUMNS = ("score", "max_score", "status", "feedback")
 DEFAULT_TIMEOUT = 1800.0
+SANDBOX_TASK = Path("/grader")
+UNSANDBOXED_WARNING = (
+    "grading WITHOUT a sandbox (--unsandboxed): each submission runs as you, with your files, your network and "
+    "your processes in reach; it can read the references' notebooks, other submissions and the grades file, and "
+    "change them. Only the secret inputs and the scoring outside it remain. Use it for your own notebooks, not "
+    "for marks.")
+
+
+class GradingError(ValueError):
+    """Grading cannot start: a bad argument or a course without its instructor notebooks."""
 
 
 @dataclass
 class Grade:
     submission: str
+    chapter: str = ""
     scores: dict[str, float] = field(default_factory=dict)
     max_score: float = 0.0
     status: str = "ok"
+    feedback: dict[str, str] = field(default_factory=dict)
+    cell_errors: list = field(default_factory=list)
+    log_tail: str = ""
 
     @property
     def score(self) -> float:
@@ -64,21 +80,32 @@ class Grade:
 
     def row(self) -> dict[str, str]:
         row = {"submission": self.submission, **{name: f"{value:g}" for name, value in self.scores.items()}}
-        row.update(score=f"{self.score:g}", max_score=f"{self.max_score:g}", status=self.status)
+        row.update(score=f"{self.score:g}", max_score=f"{self.max_score:g}", status=self.status,
+                   feedback="; ".join(self.feedback.values())[:1000])
         return row
 
 
-def columns() -> list[str]:
-    return [*FIXED_COLUMNS, *EXERCISES, *TOTAL_COLUMNS]
+@cache
+def implement_exercises(course_root: Path = COURSE_ROOT) -> dict[str, list[str]]:
+    """Chapter -> the names of its implement exercises, in order (the catalogue: the maximum score)."""
+    chapters = course_root / "chapters"
+    if not chapters.is_dir():
+        raise GradingError(f"{chapters}: not found; expected the course's folder with the instructor's chapters")
+    exercises: dict[str, list[str]] = {}
+    for exercise in catalogue(chapters):
+        if exercise.kind == "implement" and exercise.check:
+            exercises.setdefault(exercise.chapter, []).append(exercise.check)
+    return exercises
 
 
-def exercises_in(notebook) -> list[str]:
-    """Names of the exercises whose checks a notebook calls, in course order."""
-    called = set()
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            called.update(match["name"] for match in CHECK_CALL.finditer(cell.source) if match["name"] in EXERCISES)
-    return [name for name in EXERCISES if name in called]
+def columns(course_root: Path = COURSE_ROOT) -> list[str]:
+    names = [name for chapter in implement_exercises(course_root).values() for name in chapter]
+    return [*FIXED_COLUMNS, *names, *TOTAL_COLUMNS]
+
+
+@cache
+def references(course_root: Path, chapter: str) -> dict:
+    return reference_answers.load(course_root / "chapters" / f"{chapter}.ipynb")
 
 
 def read_submission(path: Path):
@@ -104,94 +131,139 @@ def read_submission(path: Path):
     return notebook
 
 
-def grading_code(exercise_names: list[str]) -> str:
-    """The cell the grader appends: run each check on the student's function, print the scores as JSON."""
-    return f"""
-import json as _grader_json
-from lstm_course import checks as _grader_checks
-_grader_scores = {{}}
-for _grader_name in {exercise_names!r}:
-    _grader_function = globals().get(_grader_name)
-    if not callable(_grader_function):
-        _grader_scores[_grader_name] = [0.0, 1.0, "function " + _grader_name + " is not defined"]
-        continue
-    _grader_result = getattr(_grader_checks, "check_" + _grader_name)(_grader_function, verbose=False)
-    _grader_scores[_grader_name] = [_grader_result.score, _grader_result.max_score, _grader_result.message]
-print({RESULT_MARKER!r} + _grader_json.dumps(_grader_scores))
-"""
+def chapter_of(notebook, chapter: str | None, course_root: Path) -> str:
+    """The chapter to grade ``notebook`` as: ``chapter`` if given, else the one in its metadata."""
+    known = implement_exercises(course_root)
+    if chapter is None:
+        chapter = notebook.metadata.get("lstm_course", {}).get("chapter") if isinstance(
+            notebook.metadata.get("lstm_course"), dict) else None
+        if not isinstance(chapter, str):
+            raise ValueError("no chapter in its metadata; grade it with --chapter NAME")
+    if chapter not in known:
+        raise ValueError(f"unknown chapter {str(chapter)[:60]!r}; expected one of {', '.join(known)}")
+    return chapter
 
 
-def execute_and_check(path: Path, working_dir: Path) -> dict:
-    """Run in a child process: execute the notebook, append the grading cell, return its scores (JSON)."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
-
-    notebook = read_submission(path)
-    names = exercises_in(notebook)
-    notebook.cells.append(nbformat.v4.new_code_cell(grading_code(names)))
-    client = NotebookClient(notebook, timeout=None, allow_errors=True, kernel_name="python3",
-                            resources={"metadata": {"path": str(working_dir)}})
-    try:
-        client.execute()
-    except DeadKernelError:
-        return {"status": "kernel died"}
-    for output in notebook.cells[-1].outputs:
-        text = output.get("text", "")
-        if output.get("output_type") == "stream" and RESULT_MARKER in text:
-            scores = json.loads(text.split(RESULT_MARKER, 1)[1].splitlines()[0])
-            return {"status": "ok", "scores": scores}
-    errors = [f"{output.get('ename')}: {output.get('evalue')}" for output in notebook.cells[-1].outputs
-              if output.get("output_type") == "error"]
-    return {"status": "grading failed: " + (errors[0][:160] if errors else "no scores printed")}
+def expected_outputs(reference, trials) -> list[dict[str, np.ndarray]]:
+    return [exchange.flatten_output(reference(**exercise_inputs.materialise(trial.kwargs))) for trial in trials]
 
 
-def grade_one(path, timeout: float = DEFAULT_TIMEOUT, working_dir=None) -> Grade:
-    """Grade one submission in a separate process group, killed after ``timeout`` seconds."""
-    path = Path(path)
+def score_exercise(name: str, trials, expected, statuses, outputs) -> str | None:
+    """``None`` if every trial's output matches, else what is wrong (one sentence)."""
+    tolerance = exercise_inputs.EXERCISES[name]
+    if not isinstance(statuses, list) or len(statuses) != len(trials):
+        return f"{name}: no result"
+    for number, (trial, want, status) in enumerate(zip(trials, expected, statuses, strict=True)):
+        where = f"{name}: test {number + 1} ({trial.description})"
+        if not isinstance(status, dict) or status.get("ok") is not True:
+            error = str(status.get("error", "no result"))[:200] if isinstance(status, dict) else "no result"
+            if error.startswith("NotImplementedError"):
+                return f"{name}: not implemented yet"
+            return f"{where} raised {error}"
+        prefix = f"{name}/{number}"
+        got = {key[len(prefix):].lstrip("/"): array for key, array in outputs.items()
+               if key == prefix or key.startswith(prefix + "/")}
+        if set(got) != set(want):
+            return f"{where}: returned {_describe_keys(got)}; expected {_describe_keys(want)}"
+        for key, array in want.items():
+            problem = describe_difference(f"result{'[' + key + ']' if key else ''}", array, got[key],
+                                          tolerance.atol, tolerance.rtol)
+            if problem:
+                return f"{where} failed: {problem}"
+    return None
+
+
+def _describe_keys(flat: dict) -> str:
+    if list(flat) == [""]:
+        return "one array"
+    return "parts " + ", ".join(sorted(flat))
+
+
+def grade_one(path, chapter: str | None = None, course_root: Path = COURSE_ROOT,
+              limits: sandbox.Limits | None = None, sandboxed: bool = True, seed: int | None = None) -> Grade:
+    """Grade one submission; never raises for anything the submission does."""
+    path, limits = Path(path), limits or sandbox.Limits()
     grade = Grade(str(path))
     try:
         notebook = read_submission(path)
+        grade.chapter = chapter_of(notebook, chapter, course_root)
     except ValueError as error:
         grade.status = str(error)
         return grade
-    names = exercises_in(notebook)
-    grade.max_score = float(len(names))  # one point each, unless the checks report otherwise (below)
-    if working_dir is None:
-        course_chapters = Path(__file__).resolve().parents[1] / "chapters"
-        working_dir = course_chapters if course_chapters.is_dir() else path.resolve().parent
-    with tempfile.TemporaryDirectory() as scratch:
-        result_file = Path(scratch) / "result.json"
-        command = [sys.executable, "-m", "lstm_course.grading", str(path.resolve()), str(working_dir), str(result_file)]
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                   start_new_session=True)  # its own process group, kernel included
-        try:
-            _, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            grade.status = f"timeout after {timeout:g} s"
-            grade.scores = dict.fromkeys(names, 0.0)
-            return grade
-        finally:
-            _kill_group(process)
-        if process.returncode != 0 or not result_file.exists():
-            last = (stderr or "").strip().splitlines()[-1:] or [f"exit status {process.returncode}"]
-            grade.status = f"grader error: {last[0][:160]}"
-            grade.scores = dict.fromkeys(names, 0.0)
-            return grade
-        result = json.loads(result_file.read_text())
-    grade.status = result["status"]
-    scores = result.get("scores", {})
-    grade.scores = {name: float(scores[name][0]) if name in scores else 0.0 for name in names}
-    grade.max_score = sum(float(scores[name][1]) if name in scores else 1.0 for name in names)
+    names = implement_exercises(course_root)[grade.chapter]
+    grade.scores = dict.fromkeys(names, 0.0)
+    grade.max_score = float(len(names))
+    rng = np.random.default_rng(secrets.randbits(128) if seed is None else seed)
+    trials = {name: exercise_inputs.draw(name, rng) for name in names}
+    chapter_references = references(course_root, grade.chapter)
+    expected = {name: expected_outputs(chapter_references[name], trials[name]) for name in names}
+
+    run = _run_sandboxed(notebook, trials, course_root, limits, sandboxed)
+    grade.log_tail = run.log_tail.decode("utf-8", "replace")[-4000:]
+    if run.stopped:
+        grade.status = run.stopped
+        return grade
+    try:
+        report, outputs = _read_result(run.result, limits)
+    except ValueError as error:
+        last_line = (grade.log_tail.strip().splitlines() or [f"exit status {run.returncode}"])[-1]
+        grade.status = f"no result ({error}); last output: {last_line[:160]}"
+        return grade
+    grade.cell_errors = report.get("cell_errors", [])[:20] if isinstance(report.get("cell_errors"), list) else []
+    statuses = report.get("exercises") if isinstance(report.get("exercises"), dict) else {}
+    for name in names:
+        problem = score_exercise(name, trials[name], expected[name], statuses.get(name), outputs)
+        if problem is None:
+            grade.scores[name] = 1.0
+        else:
+            grade.feedback[name] = problem
     return grade
 
 
-def _kill_group(process: subprocess.Popen) -> None:
+def _run_sandboxed(notebook, trials, course_root: Path, limits: sandbox.Limits, sandboxed: bool) -> sandbox.Run:
+    from lstm_course.corpus import cache_dir
+
+    manifest, arrays = exchange.encode_inputs(trials)
+    task_dir = Path(tempfile.mkdtemp(prefix="lstm-course-task-"))
     try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait()
+        task_dir.chmod(0o755)
+        nbformat.write(notebook, task_dir / "submission.ipynb")
+        (task_dir / "inputs.json").write_text(json.dumps(manifest))
+        np.savez(task_dir / "inputs.npz", **arrays)
+        for file in task_dir.iterdir():
+            file.chmod(0o644)
+        corpus = cache_dir()
+        env = sandbox.environment(corpus if corpus.is_dir() else None)
+        if sandboxed:
+            read_only = sandbox.read_only_paths(course_root, corpus)
+
+            def command(fd):
+                runner = [sys.executable, "-m", "lstm_course.submission_runner", str(SANDBOX_TASK), str(fd)]
+                return sandbox.bubblewrap_command(task_dir, SANDBOX_TASK, read_only, limits, runner)
+
+            return sandbox.run(command, limits, env)
+        home = task_dir / "home"
+        home.mkdir()
+        env["HOME"], env["TMPDIR"] = str(home), str(home)
+        env["MPLCONFIGDIR"], env["XDG_CACHE_HOME"] = str(home / "matplotlib"), str(home / "cache")
+        env["TORCHINDUCTOR_CACHE_DIR"] = str(home / "inductor")
+        return sandbox.run(lambda fd: [sys.executable, "-m", "lstm_course.submission_runner", str(task_dir), str(fd),
+                                       "--keep-user"], limits, env, cwd=home)
+    finally:
+        shutil.rmtree(task_dir, ignore_errors=True)
+
+
+def _read_result(data: bytes, limits: sandbox.Limits) -> tuple[dict, dict[str, np.ndarray]]:
+    line, separator, npz = data.partition(b"\n")
+    if not separator:
+        raise ValueError("the run ended before sending its outputs")
+    try:
+        report = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ValueError("an unreadable report") from None
+    if not isinstance(report, dict):
+        raise ValueError("an unreadable report")
+    return report, exchange.read_npz(npz, limits.result_bytes)
 
 
 def read_grades(path: Path) -> dict[str, dict[str, str]]:
@@ -201,40 +273,65 @@ def read_grades(path: Path) -> dict[str, dict[str, str]]:
         return {row["submission"]: row for row in csv.DictReader(file) if row.get("submission")}
 
 
-def write_grades(rows: dict[str, dict[str, str]], path: Path) -> None:
+def write_grades(rows: dict[str, dict[str, str]], path: Path, course_root: Path = COURSE_ROOT) -> None:
     """Rewrite ``grades.csv`` atomically (temporary file, then rename)."""
     with atomic_write(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, fieldnames=columns(), extrasaction="ignore")
+        writer = csv.DictWriter(file, fieldnames=columns(course_root), extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows.values())
 
 
-def grade(submissions, out, timeout: float = DEFAULT_TIMEOUT, force: bool = False, log=None) -> dict[str, dict]:
-    """Grade every submission not yet in ``out`` (all of them with ``force``); return all rows."""
+def check_out_path(out: Path) -> Path:
+    """``out`` if it is a ``.csv`` that is a grades file or does not exist yet; else ``GradingError``."""
     out = Path(out)
+    if out.suffix.lower() != ".csv":
+        raise GradingError(f"--out {out}: expected a .csv file for the grades")
+    if out.is_dir():
+        raise GradingError(f"--out {out}: is a folder; expected a grades .csv file")
+    if out.exists():
+        try:
+            with open(out, newline="", encoding="utf-8") as file:
+                header = next(csv.reader(file), [])
+        except (UnicodeDecodeError, OSError):
+            header = []
+        if not header or header[0] != "submission" or not {"score", "max_score", "status"} <= set(header):
+            raise GradingError(f"--out {out}: exists and is not a grades file written by this grader; "
+                               "expected a new path or an earlier grades.csv (nothing was changed)")
+    return out
+
+
+def check_timeout(timeout: float) -> float:
+    if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
+        raise GradingError(f"--timeout {timeout}: expected a positive number of seconds")
+    return float(timeout)
+
+
+def grade(submissions, out, timeout: float = DEFAULT_TIMEOUT, force: bool = False, log=None,
+          chapter: str | None = None, memory_mib: int | None = None, sandboxed: bool = True,
+          course_root: Path = COURSE_ROOT) -> dict[str, dict]:
+    """Grade every submission not yet in ``out`` (all of them with ``force``); return all rows."""
+    out = check_out_path(out)
+    limits = sandbox.Limits(timeout_s=check_timeout(timeout))
+    if memory_mib is not None:
+        if not (isinstance(memory_mib, int) and memory_mib >= 256):
+            raise GradingError(f"--memory-mib {memory_mib}: expected a whole number of MiB, at least 256")
+        limits = sandbox.Limits(timeout_s=limits.timeout_s, memory_bytes=memory_mib * sandbox.MIB)
+    if chapter is not None and chapter not in implement_exercises(course_root):
+        raise GradingError(f"--chapter {chapter}: expected one of {', '.join(implement_exercises(course_root))}")
+    if sandboxed and sandbox.bubblewrap() is None:
+        raise GradingError("bubblewrap (bwrap) is not installed, and grading for marks needs its sandbox: install it "
+                           "(Debian/Ubuntu: apt install bubblewrap), or pass --unsandboxed to grade anyway without one")
+    if not sandboxed and log:
+        log("warning: " + UNSANDBOXED_WARNING)
     rows = read_grades(out)
     for number, submission in enumerate(map(str, submissions), start=1):
         if submission in rows and not force:
             if log:
                 log(f"[{number}/{len(submissions)}] {submission}: already graded, skipped (--force regrades)")
             continue
-        result = grade_one(submission, timeout)
+        result = grade_one(submission, chapter, course_root, limits, sandboxed)
         rows[submission] = result.row()
-        write_grades(rows, out)
+        write_grades(rows, out, course_root)
         if log:
             log(f"[{number}/{len(submissions)}] {submission}: {result.score:g}/{result.max_score:g} ({result.status})")
     return rows
-
-
-def _child(argv: list[str]) -> int:
-    path, working_dir, result_file = map(Path, argv)
-    try:
-        result = execute_and_check(path, working_dir)
-    except ValueError as error:
-        result = {"status": str(error)}
-    result_file.write_text(json.dumps(result))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_child(sys.argv[1:]))

@@ -1,0 +1,125 @@
+"""What crosses the sandbox wall: exercise inputs in, outputs back, as JSON and ``.npz``, never pickle.
+
+Going in (:func:`encode_inputs` / :func:`decode_inputs`): a manifest (JSON) naming each trial's
+arguments, and the arrays in one ``.npz`` under keys ``EXERCISE/TRIAL/ARGUMENT[/KEY]``.
+
+Coming back (:func:`flatten_output`): whatever a function returned, flattened to arrays keyed by
+their place in it: ``""`` for a single array, ``"0"``, ``"1"`` for a tuple, ``"W_ih"`` for a dict,
+``"0/W_ih"`` for a dict inside a tuple. :func:`read_npz` opens what a submission sent without
+unpickling anything and without inflating more than a given number of bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Mapping
+
+import numpy as np
+
+from lstm_course.exercise_inputs import Function, Tensor, Trial
+
+NUMERIC_KINDS = "biuf"  # bool, signed and unsigned integers, floats
+
+
+def encode_inputs(trials_by_exercise: Mapping[str, list[Trial]]) -> tuple[dict, dict[str, np.ndarray]]:
+    """``(manifest, arrays)`` for every exercise's trials; the manifest is JSON-ready."""
+    manifest, arrays = {}, {}
+    for exercise, trials in trials_by_exercise.items():
+        encoded = []
+        for number, trial in enumerate(trials):
+            arguments = {}
+            for name, value in trial.kwargs.items():
+                key = f"{exercise}/{number}/{name}"
+                if isinstance(value, Tensor):
+                    arrays[key] = np.asarray(value.array)
+                    arguments[name] = {"tensor": key}
+                elif isinstance(value, Function):
+                    arguments[name] = {"function": value.name}
+                elif isinstance(value, Mapping):
+                    arguments[name] = {"dict": {item: f"{key}/{item}" for item in value}}
+                    arrays.update({f"{key}/{item}": np.asarray(array) for item, array in value.items()})
+                elif isinstance(value, np.ndarray):
+                    arrays[key] = value
+                    arguments[name] = {"array": key}
+                elif value is None or isinstance(value, bool | int | float):
+                    arguments[name] = {"value": value}
+                else:
+                    raise TypeError(f"{exercise}: argument {name} is a {type(value).__name__}; expected data")
+            encoded.append({"description": trial.description, "arguments": arguments})
+        manifest[exercise] = encoded
+    return manifest, arrays
+
+
+def decode_inputs(manifest: Mapping, arrays: Mapping[str, np.ndarray]) -> dict[str, list[Trial]]:
+    """The trials :func:`encode_inputs` encoded, with tensors and functions as markers again."""
+    decoded = {}
+    for exercise, trials in manifest.items():
+        decoded[exercise] = []
+        for trial in trials:
+            kwargs = {}
+            for name, value in trial["arguments"].items():
+                if "tensor" in value:
+                    kwargs[name] = Tensor(arrays[value["tensor"]])
+                elif "function" in value:
+                    kwargs[name] = Function(value["function"])
+                elif "dict" in value:
+                    kwargs[name] = {item: arrays[key] for item, key in value["dict"].items()}
+                elif "array" in value:
+                    kwargs[name] = arrays[value["array"]]
+                else:
+                    kwargs[name] = value["value"]
+            decoded[exercise].append(Trial(trial["description"], kwargs))
+    return decoded
+
+
+def flatten_output(value, prefix: str = "") -> dict[str, np.ndarray]:
+    """Arrays keyed by their place in ``value`` (a tensor, array, number, or tuple/list/dict of them).
+
+    Raises ``TypeError`` for anything that is not numbers (strings, objects, ``None``).
+    """
+    if isinstance(value, Mapping):
+        flat = {}
+        for key, item in value.items():
+            flat.update(flatten_output(item, f"{prefix}/{key}" if prefix else str(key)))
+        return flat
+    if isinstance(value, tuple | list):
+        flat = {}
+        for position, item in enumerate(value):
+            flat.update(flatten_output(item, f"{prefix}/{position}" if prefix else str(position)))
+        return flat
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch.Tensor
+        value = value.detach().cpu().numpy()
+    array = np.asarray(value)
+    if array.dtype.kind not in NUMERIC_KINDS:
+        raise TypeError(f"returned {type(value).__name__} ({array.dtype}); expected numbers")
+    return {prefix: array}
+
+
+def to_npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def read_npz(data: bytes, max_bytes: int) -> dict[str, np.ndarray]:
+    """The arrays in ``data``: numeric only, no pickles, at most ``max_bytes`` once inflated.
+
+    Raises ``ValueError`` with the reason for anything else.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise ValueError(f"not an .npz file ({error})") from None
+    if inflated > max_bytes:
+        raise ValueError(f"outputs of {inflated} bytes once inflated; the limit is {max_bytes}")
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except Exception as error:  # a hostile file can fail in many ways; none of them is trusted
+        raise ValueError(f"unreadable .npz ({type(error).__name__}: {str(error)[:100]})") from None
+    for key, array in arrays.items():
+        if array.dtype.kind not in NUMERIC_KINDS:
+            raise ValueError(f"{key}: {array.dtype} array; expected numbers")
+    return arrays

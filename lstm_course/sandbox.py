@@ -1,0 +1,214 @@
+"""The grader's sandbox: Debian's bubblewrap around one submission, with limits on everything it uses.
+
+What the submission sees (:func:`bubblewrap_command`):
+
+* read-only: the system (``/usr``, ``/etc``), the Python environment, the installed ``lstm_course``
+  package, the course's ``results/`` and ``benchmarks/`` (the chapters read them) and the corpus cache;
+* read-only: its task folder (its own notebook and its inputs, nothing else);
+* writable: a private, size-limited ``/tmp`` and working folder ``/course/chapters``, both in memory
+  and gone when it ends;
+* not at all: the network, the instructor's notebooks, other submissions, the grades file, the
+  grader's processes (a PID namespace of its own: when the sandbox ends, every process it started dies).
+
+Limits (:class:`Limits`): memory (address space), CPU time, processes, disk, and bytes of output, both
+printed output and the result it sends back; run as root, the runner inside gives up root for ``nobody``.
+:func:`run` enforces the wall-clock timeout and the output limits from outside.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+MIB = 1 << 20
+SANDBOX_COURSE = Path("/course")
+SANDBOX_HOME = SANDBOX_COURSE / "chapters"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use."""
+
+    timeout_s: float = 1800.0
+    memory_bytes: int = 6 * 1024 * MIB
+    processes: int = 64
+    disk_bytes: int = 256 * MIB  # each of /tmp and the working folder
+    log_bytes: int = 16 * MIB  # printed output; past it the submission is stopped
+    result_bytes: int = 64 * MIB  # the outputs sent back
+
+
+@dataclass
+class Run:
+    """How a sandboxed run ended."""
+
+    returncode: int | None = None
+    stopped: str | None = None  # why the grader stopped it: "timeout after 30 s", "printed more than ..."
+    log_tail: bytes = b""
+    result: bytes = b""
+    seconds: float = 0.0
+
+
+def bubblewrap() -> str | None:
+    """The ``bwrap`` executable, or ``None`` where bubblewrap is not installed."""
+    return shutil.which("bwrap")
+
+
+def _system_binds() -> list[str]:
+    arguments = []
+    for name in ("bin", "lib", "lib32", "lib64", "libx32", "sbin"):
+        path = Path("/") / name
+        if path.is_symlink():
+            arguments += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            arguments += ["--ro-bind", str(path), str(path)]
+    return arguments + ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+
+
+def read_only_paths(course_root: Path, corpus_cache: Path | None) -> list[tuple[Path, Path]]:
+    """``(host path, sandbox path)`` pairs bound read-only, besides the system."""
+    import lstm_course
+
+    environment = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.exec_prefix).resolve()}
+    pairs = [(path, path) for path in sorted(environment)]
+    package = Path(lstm_course.__file__).resolve().parent
+    pairs.append((package, package))
+    for folder in ("results", "benchmarks"):
+        if (course_root / folder).is_dir():
+            pairs.append(((course_root / folder).resolve(), SANDBOX_COURSE / folder))
+    if corpus_cache is not None and corpus_cache.is_dir():
+        pairs.append((corpus_cache.resolve(), corpus_cache.resolve()))
+    return pairs
+
+
+def bubblewrap_command(task_dir: Path, sandbox_task: Path, read_only: list[tuple[Path, Path]],
+                       limits: Limits, command: list[str]) -> list[str]:
+    """The ``bwrap`` command line that runs ``command`` in the sandbox described above."""
+    # As root, every namespace but the user one, so that the runner can become nobody; otherwise all of them.
+    namespaces = (["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+                  if os.geteuid() == 0 else ["--unshare-all"])
+    arguments = [bubblewrap() or "bwrap", *namespaces, "--die-with-parent", "--new-session",
+                 "--proc", "/proc", "--dev", "/dev", *_system_binds()]
+    mounts = [*read_only, (task_dir, sandbox_task)]
+    # Folders bubblewrap would create on the way to a mount point are root's alone (0700): open them.
+    parents = sorted({parent for _, inside in mounts for parent in Path(inside).parents if parent != Path("/")}
+                     | {SANDBOX_COURSE}, key=lambda path: len(path.parts))
+    for parent in parents:
+        arguments += ["--perms", "0755", "--dir", str(parent)]
+    for host, inside in mounts:
+        arguments += ["--ro-bind", str(host), str(inside)]
+    for writable in ("/tmp", str(SANDBOX_HOME)):
+        arguments += ["--perms", "1777", "--size", str(limits.disk_bytes), "--tmpfs", writable]
+    arguments += ["--chdir", str(SANDBOX_HOME)]
+    if os.geteuid() == 0:  # bubblewrap drops every capability but these two; the runner uses them to become nobody
+        arguments += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    return [*arguments, "--", *command]
+
+
+def environment(corpus_cache: Path | None) -> dict[str, str]:
+    """The whole environment a submission gets: nothing inherited from the grader."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(SANDBOX_HOME), "LANG": "C.UTF-8",
+           "TMPDIR": "/tmp", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib",
+           "XDG_CACHE_HOME": "/tmp/cache", "TORCHINDUCTOR_CACHE_DIR": "/tmp/inductor",
+           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    if corpus_cache is not None:
+        env["LSTM_COURSE_CACHE"] = str(corpus_cache.resolve())
+    return env
+
+
+def _processes_of(uid: int) -> int:
+    count = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                count += entry.stat().st_uid == uid
+            except OSError:
+                pass
+    return count
+
+
+def _set_limits(limits: Limits):
+    cpu = int(limits.timeout_s) + 5 if limits.timeout_s < 1e9 else resource.RLIM_INFINITY
+    # Counted per user: as root the runner becomes nobody; otherwise the grader's own processes count too.
+    processes = limits.processes + (0 if os.geteuid() == 0 else _processes_of(os.geteuid()))
+
+    def apply():
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.disk_bytes, limits.disk_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
+
+
+def run(command_for: Callable[[int], list[str]], limits: Limits, env: dict[str, str], cwd: Path | None = None) -> Run:
+    """Run ``command_for(fd)`` in a process group, within ``limits``; ``fd`` is the result pipe's write end.
+
+    Printed output beyond ``limits.log_bytes`` or a result beyond ``limits.result_bytes`` stops it,
+    as does the timeout; only the last 64 KiB of printed output are kept.
+    """
+    result_read, result_write = os.pipe()
+    started = time.monotonic()
+    process = subprocess.Popen(command_for(result_write), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, pass_fds=(result_write,), env=env, cwd=cwd,
+                               start_new_session=True, preexec_fn=_set_limits(limits))
+    os.close(result_write)
+    outcome = Run()
+    log, result, printed = bytearray(), bytearray(), 0
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ, "log")
+    selector.register(result_read, selectors.EVENT_READ, "result")
+    deadline = started + limits.timeout_s
+    try:
+        while selector.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                outcome.stopped = f"timeout after {limits.timeout_s:g} s"
+                break
+            for key, _ in selector.select(timeout=min(remaining, 1.0)):
+                chunk = os.read(key.fd, 1 << 16)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                    continue
+                if key.data == "log":
+                    printed += len(chunk)
+                    log += chunk
+                    del log[: max(0, len(log) - (1 << 16))]
+                    if printed > limits.log_bytes:
+                        outcome.stopped = f"printed more than {limits.log_bytes // MIB} MiB"
+                else:
+                    result += chunk
+                    if len(result) > limits.result_bytes:
+                        outcome.stopped = f"sent back more than {limits.result_bytes // MIB} MiB"
+            if outcome.stopped:
+                break
+            if process.poll() is not None and not selector.get_map():
+                break
+    finally:
+        _kill_group(process)
+        selector.close()
+        process.stdout.close()
+        os.close(result_read)
+    outcome.returncode = process.returncode
+    outcome.log_tail = bytes(log)
+    outcome.result = bytes(result) if not outcome.stopped else b""
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
