@@ -88,9 +88,10 @@ def _one_gate(letter):
     return trials
 
 
-def _cell_update(rng):
-    return [Trial(f"B={B}, H={H}", dict(c_prev=rng.normal(size=(B, H)), forget_gate=rng.uniform(size=(B, H)),
-                                        input_gate=rng.uniform(size=(B, H)), candidate=rng.normal(size=(B, H))))
+def _cell_update_backward(rng):
+    return [Trial(f"B={B}, H={H}", dict(d_c=rng.normal(size=(B, H)), c_prev=rng.normal(size=(B, H)),
+                                        forget_gate=rng.uniform(size=(B, H)), input_gate=rng.uniform(size=(B, H)),
+                                        candidate=rng.uniform(-1, 1, size=(B, H))))
             for B, _, H in SIZES]
 
 
@@ -160,7 +161,7 @@ EXERCISES: dict[str, Inputs] = {
     "clip_grad_norm": Inputs(_clip_grad_norm, atol=1e-6),
     "forget_gate": Inputs(_one_gate("f")),
     "candidate": Inputs(_one_gate("g")),
-    "cell_update": Inputs(_cell_update),
+    "cell_update_backward": Inputs(_cell_update_backward),
     "hidden_state": Inputs(_hidden_state),
     "lstm_step": Inputs(_lstm_step),
     "adam_update": Inputs(_adam_update),

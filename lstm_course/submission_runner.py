@@ -92,4 +92,9 @@ def run(task_dir: Path, result_fd: int, keep_user: bool = False) -> None:
 
 if __name__ == "__main__":
     run(Path(sys.argv[1]), int(sys.argv[2]), keep_user="--keep-user" in sys.argv[3:])
+    for stream in (sys.__stdout__, sys.__stderr__, sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
     os._exit(0)  # a submission's atexit hooks and threads do not get to run after the report

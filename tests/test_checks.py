@@ -31,7 +31,9 @@ CASES = [
      lambda x_t, h_prev, W_if, W_hf, b_if, b_hf: sigmoid(x_t @ W_if.T + b_if + h_prev @ W_hf.T + b_hf)),
     (checks.check_candidate,
      lambda x_t, h_prev, W_ig, W_hg, b_ig, b_hg: np.tanh(x_t @ W_ig.T + b_ig + h_prev @ W_hg.T + b_hg)),
-    (checks.check_cell_update, numpy_lstm.cell_update),
+    (checks.check_cell_update_backward, lambda d_c, c_prev, forget_gate, input_gate, candidate: {
+        "c_prev": d_c * forget_gate, "forget_gate": d_c * c_prev, "input_gate": d_c * candidate,
+        "candidate": d_c * input_gate}),
     (checks.check_hidden_state, numpy_lstm.hidden_state),
     (checks.check_lstm_step, numpy_lstm.lstm_step),
     (checks.check_adam_update, optim.adam_update),
@@ -49,7 +51,8 @@ WRONG_ANSWERS = [
      lambda x_t, h_prev, W_if, W_hf, b_if, b_hf: np.tanh(x_t @ W_if.T + b_if + h_prev @ W_hf.T + b_hf)),
     (checks.check_candidate,  # sigmoid where the candidate needs a tanh
      lambda x_t, h_prev, W_ig, W_hg, b_ig, b_hg: sigmoid(x_t @ W_ig.T + b_ig + h_prev @ W_hg.T + b_hg)),
-    (checks.check_cell_update, lambda c_prev, forget_gate, input_gate, candidate: forget_gate * c_prev + candidate),
+    (checks.check_cell_update_backward, lambda d_c, c_prev, forget_gate, input_gate, candidate: {  # misses f
+        "c_prev": d_c, "forget_gate": d_c * c_prev, "input_gate": d_c * candidate, "candidate": d_c * input_gate}),
     (checks.check_hidden_state, lambda output_gate, cell_state: np.tanh(output_gate * cell_state)),
     (checks.check_lstm_step, lambda **kw: numpy_lstm.lstm_step(**{**kw, "b_hh": 0 * kw["b_hh"]})),
     (checks.check_adam_update, lambda param, grad, m, v, step, lr, beta1, beta2, eps: optim.adam_update(

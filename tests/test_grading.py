@@ -1,118 +1,404 @@
-"""The autograder: full marks, zero, exactly one exercise lost, and a row with a reason for every bad file."""
+"""The autograder against hostile students: every attack a reviewer tried is a submission here.
+
+Each attack is graded in one batch beside honest submissions. An attack scores nothing it did not
+solve, changes no file outside its sandbox and leaves no process behind; the honest submissions beside
+it keep their full marks.
+"""
 
 import csv
+import hashlib
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
-from lstm_course import grading
+from lstm_course import checks, exercise_inputs, grading, reference_answers, sandbox
 from lstm_course.__main__ import main
 from lstm_course.student_edition import student_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTER = ROOT / "chapters" / "01_why_rnns_forget.ipynb"
-EXERCISES = ["rnn_step", "numerical_gradient", "clip_grad_norm"]
+CHAPTER = "04_cell_state_update"
+NAME = grading.implement_exercises()[CHAPTER][0]
+THREE_EXERCISES = "01_why_rnns_forget"
+TIMEOUT = 15
+
+needs_bubblewrap = pytest.mark.skipif(
+    sandbox.bubblewrap() is None and not os.environ.get("CI"),
+    reason="bubblewrap is not installed (make test installs it; CI fails instead of skipping)")
+
+
+def honest_code(chapter: str = CHAPTER) -> str:
+    """The instructor's solution cells: what an honest, correct student writes."""
+    return "\n\n".join(reference_answers.solution_sources(ROOT / "chapters" / f"{chapter}.ipynb"))
+
+
+def write_submission(folder: Path, name: str, *cells: str, chapter: str | None = CHAPTER) -> Path:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
+    if chapter:
+        notebook.metadata["lstm_course"] = {"chapter": chapter}
+    path = folder / f"{name}.ipynb"
+    nbformat.write(notebook, path)
+    return path
 
 
 def read_csv(path: Path) -> dict[str, dict[str, str]]:
     with open(path, newline="") as file:
-        return {Path(row["submission"]).name: row for row in csv.DictReader(file)}
+        return {Path(row["submission"]).stem: row for row in csv.DictReader(file)}
+
+
+def fingerprint(paths) -> dict[str, str]:
+    return {str(path): hashlib.sha256(path.read_bytes()).hexdigest() for path in paths if path.is_file()}
+
+
+def public_seed_lookup() -> str:
+    """A function that answers the public check's inputs from a table and everything else with zeros."""
+    reference = reference_answers.load(ROOT / "chapters" / f"{CHAPTER}.ipynb")[NAME]
+    table = {}
+    for trial in exercise_inputs.draw(NAME, np.random.default_rng(0)):
+        key = repr(round(float(trial.kwargs["d_c"].flat[0]), 9))
+        table[key] = {part: value.tolist() for part, value in reference(**trial.kwargs).items()}
+    return f"""
+import numpy as np
+TABLE = {json.dumps(table)}
+def {NAME}(d_c, c_prev, forget_gate, input_gate, candidate):
+    known = TABLE.get(repr(round(float(d_c.flat[0]), 9)))
+    if known:
+        return {{part: np.array(value) for part, value in known.items()}}
+    return {{part: np.zeros_like(d_c) for part in ("c_prev", "forget_gate", "input_gate", "candidate")}}
+"""
+
+
+def attacks(victims: list[Path]) -> dict[str, str]:
+    """Attack name -> the code of its notebook's one cell; ``victims`` are files outside its sandbox."""
+    victim_list = json.dumps([str(path) for path in victims])
+    return {
+        "imports_the_package": f"""
+import importlib, pkgutil, lstm_course
+for module in pkgutil.iter_modules(lstm_course.__path__):
+    try:
+        found = importlib.import_module("lstm_course." + module.name)
+    except BaseException:
+        continue
+    if hasattr(found, "{NAME}"):
+        {NAME} = getattr(found, "{NAME}")
+""",
+        "replaces_the_checks": f"""
+from lstm_course import checks
+checks.run_check = lambda *args, **kwargs: checks.CheckResult("{NAME}", True, 100.0, 1.0, "PASS")
+checks.describe_difference = lambda *args, **kwargs: None
+def {NAME}(*args, **kwargs):
+    return {{}}
+print(checks.check_{NAME}({NAME}))
+""",
+        "forges_the_report": f"""
+import io, json, os
+import numpy as np
+from IPython import get_ipython
+get_ipython().events.register("pre_run_cell", lambda *args: print('LSTM_COURSE_GRADES {{"{NAME}": [100, 1, "ok"]}}'))
+buffer = io.BytesIO()
+np.savez(buffer, **{{"{NAME}/0": np.zeros(1)}})
+report = json.dumps({{"exercises": {{"{NAME}": [{{"ok": True}}] * 4}}}}).encode() + b"\\n" + buffer.getvalue()
+for fd in range(3, 40):
+    try:
+        os.write(fd, report)
+    except OSError:
+        pass
+def {NAME}(*args, **kwargs):
+    raise NotImplementedError
+""",
+        "reads_the_instructor_notebooks": f"""
+import glob, json, pathlib, lstm_course
+marker = "BEGIN " + "SOLUTION"
+patterns = ["/course/**/*.ipynb", "/work/**/*.ipynb", "/root/*/*.ipynb", "/tmp/**/*.ipynb", "/home/**/*.ipynb",
+            {str(ROOT / "chapters" / (CHAPTER + ".ipynb"))!r},
+            str(pathlib.Path(lstm_course.__file__).resolve().parents[1] / "chapters" / "*.ipynb")]
+found = sorted({{path for pattern in patterns for path in glob.glob(pattern, recursive=True)}})
+print("notebooks found:", found)
+for path in found:
+    try:
+        for cell in json.load(open(path))["cells"]:
+            if marker in "".join(cell["source"]):
+                exec("".join(cell["source"]), globals())
+    except Exception as error:
+        print(path, error)
+""",
+        "touches_other_files": f"""
+import os
+for path in {victim_list}:
+    for action in (lambda: open(path).read(), lambda: open(path, "a").write("# changed by a submission\\n"),
+                   lambda: os.chmod(path, 0o777), lambda: os.remove(path)):
+        try:
+            action()
+            print("DID", path)
+        except OSError as error:
+            print("refused", path, type(error).__name__)
+""",
+        "outlives_the_grader": f"""
+import os, subprocess, time
+subprocess.Popen(["sleep", "1234.5"], start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(3)
+        for path in {victim_list}:
+            try:
+                open(path, "w").write("forged afterwards")
+            except OSError:
+                pass
+        os._exit(0)
+    os._exit(0)
+""",
+        "ignores_its_timeout": """
+import os, signal
+os._exit = lambda *args: None
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+while True:
+    pass
+""",
+        "returns_objects_equal_to_anything": f"""
+class Equal:
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+def {NAME}(*args, **kwargs):
+    return {{part: Equal() for part in ("c_prev", "forget_gate", "input_gate", "candidate")}}
+""",
+        "answers_the_public_inputs": public_seed_lookup(),
+        "kills_itself": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
+    }
 
 
 @pytest.fixture(scope="module")
-def submissions(tmp_path_factory):
+def batch(tmp_path_factory):
     folder = tmp_path_factory.mktemp("submissions")
-    instructor = nbformat.read(CHAPTER, as_version=4)
+    out = folder / "grades.csv"
+    instructor = nbformat.read(ROOT / "chapters" / f"{CHAPTER}.ipynb", as_version=4)
+    instructor.metadata["lstm_course"] = {"chapter": CHAPTER}
     nbformat.write(instructor, folder / "instructor.ipynb")
     nbformat.write(student_notebook(instructor), folder / "student.ipynb")
-    wrong = nbformat.read(CHAPTER, as_version=4)
-    cell = next(cell for cell in wrong.cells if "def clip_grad_norm" in cell.source)
-    cell.source = cell.source.replace("### BEGIN SOLUTION", "### BEGIN SOLUTION\n    return grads, 0.0")
-    nbformat.write(wrong, folder / "wrong_clipping.ipynb")
+    honest = write_submission(folder, "honest", honest_code())
+    later = write_submission(folder, "zz_honest_after_the_attacks", honest_code())
+    victims = [honest, later, out, ROOT / "lstm_course" / "checks.py", ROOT / "chapters" / f"{CHAPTER}.ipynb",
+               ROOT / "results" / "benchmarks.json"]
+    out.write_text("submission,score,max_score,status\n")  # a grades file from an earlier run (kept: no rows)
+    paths = [folder / "instructor.ipynb", folder / "student.ipynb", honest]
+    for name, code in attacks(victims).items():
+        paths.append(write_submission(folder, name, code))
+        paths.append(write_submission(folder, f"honest_after_{name}", honest_code()))
+    paths.append(write_submission(folder, "slow_but_within_limits", "import time\ntime.sleep(3)", honest_code()))
+    first_of_three = reference_answers.solution_sources(ROOT / "chapters" / f"{THREE_EXERCISES}.ipynb")[0]
+    paths.append(write_submission(folder, "only_one_of_three", "import numpy as np", first_of_three,
+                                  chapter=THREE_EXERCISES))
+    paths.append(write_submission(folder, "no_chapter", honest_code(), chapter=None))
     (folder / "not_json.ipynb").write_text("{ this is not JSON")
     (folder / "not_a_notebook.ipynb").write_text(json.dumps({"name": "a JSON file"}))
-    looping = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("from lstm_course.checks import check_rnn_step"),
-        nbformat.v4.new_code_cell("while True:\n    pass"),
-        nbformat.v4.new_code_cell("check_rnn_step(rnn_step)")])
-    nbformat.write(looping, folder / "infinite_loop.ipynb")
-    dying = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
-        nbformat.v4.new_code_cell("check_rnn_step(rnn_step)")])
-    nbformat.write(dying, folder / "kernel_dies.ipynb")
-    return folder
+    paths += [folder / "not_json.ipynb", folder / "not_a_notebook.ipynb", later]
+    watched = [*victims[:2], *ROOT.joinpath("lstm_course").glob("*.py"), *ROOT.joinpath("chapters").glob("*.ipynb"),
+               *ROOT.joinpath("results").glob("*")]
+    before = fingerprint(watched)
+    started = time.monotonic()
+    assert main(["grade", *map(str, paths), "--out", str(out), "--timeout", str(TIMEOUT)]) == 0
+    seconds = time.monotonic() - started
+    time.sleep(4)  # longer than the grandchild's wait: it would have written by now
+    return {"rows": read_csv(out), "before": before, "after": fingerprint(watched), "seconds": seconds,
+            "out": out, "paths": paths}
 
 
-@pytest.fixture(scope="module")
-def graded(submissions):
-    out = submissions / "grades.csv"
-    names = ["instructor", "student", "wrong_clipping", "not_json", "not_a_notebook", "infinite_loop", "kernel_dies"]
-    paths = [str(submissions / f"{name}.ipynb") for name in names]
-    assert main(["grade", *paths, "--out", str(out), "--timeout", "30"]) == 0
-    return out, paths
+pytestmark = needs_bubblewrap
 
 
-def test_columns(graded):
-    out, _ = graded
-    with open(out, newline="") as file:
-        header = next(csv.reader(file))
-    assert header == ["submission", *grading.EXERCISES, "score", "max_score", "status"]
-    assert set(EXERCISES) <= set(grading.EXERCISES)
+def test_honest_submissions_get_full_marks_beside_every_attack(batch):
+    rows = batch["rows"]
+    honest = [name for name in rows if name.startswith("honest") or name in (
+        "instructor", "zz_honest_after_the_attacks", "slow_but_within_limits")]
+    assert len(honest) == len(attacks([])) + 4
+    for name in honest:
+        assert (rows[name]["status"], rows[name]["score"], rows[name]["max_score"]) == ("ok", "1", "1"), rows[name]
 
 
-def test_instructor_scores_full_marks_and_student_zero(graded):
-    rows = read_csv(graded[0])
-    instructor, student = rows["instructor.ipynb"], rows["student.ipynb"]
-    assert instructor["status"] == student["status"] == "ok"
-    assert [instructor[name] for name in EXERCISES] == ["1", "1", "1"]
-    assert instructor["score"] == instructor["max_score"] == "3"
-    assert [student[name] for name in EXERCISES] == ["0", "0", "0"] and student["score"] == "0"
-    assert student["max_score"] == "3"
-    assert instructor["forget_gate"] == ""  # an exercise of another chapter: empty, not zero
+def test_every_attack_scores_zero(batch):
+    rows = batch["rows"]
+    for name in attacks([]):
+        assert rows[name][NAME] == "0" and rows[name]["score"] == "0" and rows[name]["max_score"] == "1", rows[name]
+    assert rows["student"]["feedback"] == f"{NAME}: not implemented yet"
+    assert rows["ignores_its_timeout"]["status"] == f"timeout after {TIMEOUT} s"
+    assert rows["kills_itself"]["status"].startswith("no result")
+    assert "not defined" in rows["imports_the_package"]["feedback"]
+    assert "not defined" in rows["reads_the_instructor_notebooks"]["feedback"]
+    assert "expected numbers" in rows["returns_objects_equal_to_anything"]["feedback"]
+    assert "differ" in rows["answers_the_public_inputs"]["feedback"]
 
 
-def test_a_wrong_answer_loses_exactly_that_exercise(graded):
-    row = read_csv(graded[0])["wrong_clipping.ipynb"]
-    assert row["status"] == "ok"
-    assert (row["rnn_step"], row["numerical_gradient"], row["clip_grad_norm"]) == ("1", "1", "0")
-    assert row["score"] == "2" and row["max_score"] == "3"
+def test_the_public_check_is_fooled_where_the_grader_is_not():
+    """Control for the attack above: the notebook's own check uses the public seed and passes it."""
+    namespace = {}
+    exec(public_seed_lookup(), namespace)
+    assert getattr(checks, f"check_{NAME}")(namespace[NAME], verbose=False).passed
 
 
-def test_bad_files_get_a_row_with_their_reason(graded):
-    rows = read_csv(graded[0])
-    assert rows["not_json.ipynb"]["status"].startswith("invalid notebook: not JSON")
-    assert rows["not_a_notebook.ipynb"]["status"].startswith("invalid notebook")
-    assert rows["infinite_loop.ipynb"]["status"] == "timeout after 30 s"
-    assert rows["infinite_loop.ipynb"]["rnn_step"] == "0" and rows["infinite_loop.ipynb"]["score"] == "0"
-    assert rows["kernel_dies.ipynb"]["status"] == "kernel died"
-    assert len(rows) == 7
+def test_the_maximum_comes_from_the_catalogue(batch):
+    row = batch["rows"]["only_one_of_three"]
+    assert len(grading.implement_exercises()[THREE_EXERCISES]) == 3
+    assert (row["status"], row["score"], row["max_score"]) == ("ok", "1", "3")
 
 
-def test_rerun_skips_graded_submissions_unless_forced(graded, capsys, monkeypatch):
-    out, paths = graded
+def test_no_file_outside_the_sandbox_changed_and_no_process_survived(batch):
+    assert batch["after"] == batch["before"]
+    survivors = subprocess.run(["pgrep", "-f", "sleep 1234.5"], capture_output=True, text=True).stdout
+    assert survivors == ""
+    assert list(read_csv(batch["out"])) == [Path(path).stem for path in dict.fromkeys(map(str, batch["paths"]))]
+
+
+def test_bad_files_get_a_row_with_their_reason(batch):
+    rows = batch["rows"]
+    assert rows["not_json"]["status"].startswith("invalid notebook: not JSON")
+    assert rows["not_a_notebook"]["status"].startswith("invalid notebook")
+    assert rows["no_chapter"]["status"] == "no chapter in its metadata; grade it with --chapter NAME"
+    assert rows["instructor"]["forget_gate"] == ""  # an exercise of another chapter: empty, not zero
+
+
+def grade_alone(tmp_path, code: str, **limits):
+    path = write_submission(tmp_path, "submission", code, honest_code())
+    return grading.grade_one(path, limits=sandbox.Limits(timeout_s=TIMEOUT, **limits))
+
+
+def test_memory_is_limited(tmp_path):
+    grade = grade_alone(tmp_path, "import numpy as np\nblock = np.ones(3 << 30, dtype=np.uint8)",
+                        memory_bytes=1536 * sandbox.MIB)
+    assert [error.split(":")[0] for _, error in grade.cell_errors] == ["MemoryError"]
+    assert grade.score == 1  # the limit stopped the allocation, not the grading
+
+
+def test_processes_are_limited(tmp_path):
+    code = """
+import subprocess
+children = []
+try:
+    for _ in range(500):
+        children.append(subprocess.Popen(["sleep", "20"]))
+except OSError as error:
+    print("processes started:", len(children), type(error).__name__)
+"""
+    grade = grade_alone(tmp_path, code, processes=32)
+    started = int(grade.log_tail.split("processes started:")[1].split()[0])
+    assert 10 < started < 32 and grade.score == 1
+
+
+def test_output_is_limited(tmp_path):
+    code = 'import sys\nchunk = "x" * (1 << 20)\nfor _ in range(200):\n    sys.stdout.write(chunk)'
+    grade = grade_alone(tmp_path, code)
+    assert grade.status == "printed more than 16 MiB" and grade.score == 0
+    assert len(grade.log_tail) <= 4000
+
+
+def test_no_network_and_private_folders(tmp_path):
+    code = """
+import os, socket
+connection = socket.socket()
+connection.settimeout(2)
+print("network:", connection.connect_ex(("1.1.1.1", 53)))
+print("tmp:", os.listdir("/tmp"), "processes:", sorted(int(p) for p in os.listdir("/proc") if p.isdigit())[:2])
+print("user:", os.getuid())
+"""
+    grade = grade_alone(tmp_path, code)
+    log = grade.log_tail
+    assert "network: 0" not in log and "network:" in log
+    assert "processes: [1, 2]" in log and grade.score == 1
+    if os.geteuid() == 0:
+        assert "user: 65534" in log
+
+
+def test_bubblewrap_runs_for_an_unprivileged_user():
+    """Debian's bubblewrap 0.8 as ``nobody``: a PID namespace, no network, a private /tmp."""
+    if sandbox.bubblewrap() is None:
+        pytest.fail("bubblewrap is not installed")
+    prefix = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"] if os.geteuid() == 0 else []
+    script = "echo pid $$; ls /tmp | wc -l; cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '; id -u"
+    result = subprocess.run([*prefix, "bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/",
+                             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "/bin/sh", "-c", script],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.split()
+    assert lines[:2] == ["pid", "2"] and lines[2] == "0" and lines[3:-1] in ([], ["lo"])
+    if os.geteuid() == 0:
+        assert lines[-1] == "65534"
+
+
+def test_arguments_are_checked(tmp_path, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    other_csv = tmp_path / "marks.csv"
+    other_csv.write_text("name,mark\nada,10\n")
+    submission = write_submission(tmp_path, "honest", honest_code())
+    for arguments, expected in [
+        (["--out", str(notes)], "expected a .csv file"),
+        (["--out", str(other_csv)], "is not a grades file"),
+        (["--out", str(tmp_path / "g.csv"), "--timeout", "-1"], "expected a positive number of seconds"),
+        (["--out", str(tmp_path / "g.csv"), "--timeout", "inf"], "expected a positive number of seconds"),
+        (["--out", str(tmp_path / "g.csv"), "--timeout", "nan"], "expected a positive number of seconds"),
+        (["--out", str(tmp_path / "g.csv"), "--chapter", "99_nothing"], "--chapter 99_nothing: expected one of"),
+        (["--out", str(tmp_path / "g.csv"), "--memory-mib", "10"], "at least 256"),
+    ]:
+        assert main(["grade", str(submission), *arguments]) == 2
+        error = capsys.readouterr().err
+        assert error.startswith("error: ") and expected in error and len(error.strip().splitlines()) == 1, error
+    assert notes.read_text() == "my notes" and other_csv.read_text() == "name,mark\nada,10\n"
+    assert not (tmp_path / "g.csv").exists()
+
+
+def test_without_bubblewrap_it_refuses_unless_told(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sandbox, "bubblewrap", lambda: None)
+    submission = write_submission(tmp_path, "honest", honest_code())
+    out = tmp_path / "grades.csv"
+    assert main(["grade", str(submission), "--out", str(out)]) == 2
+    assert "--unsandboxed" in capsys.readouterr().err and not out.exists()
+    assert main(["grade", str(submission), "--out", str(out), "--unsandboxed"]) == 0
+    assert "WITHOUT a sandbox" in capsys.readouterr().err
+    assert read_csv(out)["honest"]["score"] == "1"
+
+
+def test_rerun_skips_graded_submissions_unless_forced(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "grades.csv"
+    first, second = (write_submission(tmp_path, name, honest_code()) for name in ("first", "second"))
     calls = []
-    monkeypatch.setattr(grading, "grade_one", lambda path, timeout: calls.append(path) or grading.Grade(str(path)))
-    assert main(["grade", paths[0], paths[1], "--out", str(out)]) == 0
-    assert calls == [] and "already graded" in capsys.readouterr().err
-    assert main(["grade", paths[3], "--out", str(out), "--force"]) == 0
-    assert calls == [paths[3]]
-    assert read_csv(out)["not_json.ipynb"]["status"] == "ok"  # the stand-in grader's row replaced the old one
-    assert read_csv(out)["instructor.ipynb"]["score"] == "3"  # untouched
+
+    def grade_one(path, *args):
+        calls.append(str(path))
+        return grading.Grade(str(path), CHAPTER, {NAME: 1.0}, 1.0)
+
+    monkeypatch.setattr(grading, "grade_one", grade_one)
+    assert main(["grade", str(first), "--out", str(out)]) == 0
+    assert main(["grade", str(first), str(second), "--out", str(out)]) == 0
+    assert calls == [str(first), str(second)] and "already graded" in capsys.readouterr().err
+    assert main(["grade", str(first), "--out", str(out), "--force"]) == 0
+    assert calls[-1] == str(first) and set(read_csv(out)) == {"first", "second"}
 
 
 def test_an_interrupt_keeps_rows_already_written(tmp_path, monkeypatch):
     out = tmp_path / "grades.csv"
 
-    def grade_one(path, timeout):
+    def grade_one(path, *args):
         if "second" in str(path):
             raise KeyboardInterrupt
-        return grading.Grade(str(path), {"rnn_step": 1.0}, 1.0)
+        return grading.Grade(str(path), CHAPTER, {NAME: 1.0}, 1.0)
 
     monkeypatch.setattr(grading, "grade_one", grade_one)
     with pytest.raises(KeyboardInterrupt):
         grading.grade(["first.ipynb", "second.ipynb"], out)
     rows = read_csv(out)
-    assert list(rows) == ["first.ipynb"] and rows["first.ipynb"]["score"] == "1"
+    assert list(rows) == ["first"] and rows["first"]["score"] == "1"
     assert [path.name for path in tmp_path.iterdir()] == ["grades.csv"]  # no temporary file left behind
+
+
+def test_the_grader_runs_no_submission_code_in_its_own_process(monkeypatch):
+    """The submission runner is the only module that executes a submission, and only as a child process."""
+    source = (ROOT / "lstm_course" / "grading.py").read_text()
+    assert "exec(" not in source and "NotebookClient" not in source
+    assert "submission_runner" in source and sys.modules.get("lstm_course.submission_runner") is None
