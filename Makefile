@@ -21,7 +21,7 @@ export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv corpus mathjax browser book test execute clean
+.PHONY: venv corpus mathjax browser sandbox book test execute clean
 
 venv: $(STAMP)
 
@@ -54,11 +54,15 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's bubblewrap, the autograder's sandbox (python -m lstm_course grade; tests/test_grading.py).
+sandbox:
+	command -v bwrap >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq bubblewrap >/dev/null; }
+
 book: $(STAMP) corpus mathjax
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "The book is in _build/html/index.html"
 
-test: $(STAMP) corpus mathjax browser
+test: $(STAMP) corpus mathjax browser sandbox
 	$(BIN)/python -m pytest
 
 execute: $(STAMP) corpus mathjax

@@ -4,6 +4,8 @@
 
 Single thread, float32, one full forward and backward pass over the sequence (the gradient of
 ``sum(hs)``), repeated in interleaved order so that drifts in machine speed affect both alike.
+The NumPy backward pass is chapter 6's exercise: this times the instructor's answer, read from the
+instructor's chapter 6 (:mod:`lstm_course.reference_answers`); the student edition cannot run it.
 Prints each one's median time and the speed ratio ``torch_time / numpy_time`` (1.0 = parity,
 above 1 = NumPy faster). Target from the course issue: at least 0.75.
 """
@@ -12,14 +14,28 @@ from __future__ import annotations
 
 import json
 import platform
+import sys
+from pathlib import Path
 
 import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from lstm_course import numpy_lstm
+from lstm_course import reference_answers
 from lstm_course.timing import training_step
 from timing import interleaved_medians, report_step_memory, size_parser
+
+
+CHAPTER_6 = Path(__file__).resolve().parents[1] / "chapters" / "06_lstm_from_scratch.ipynb"
+
+
+def instructors_lstm_backward():
+    """Chapter 6's reference ``lstm_backward(d_hs, x, h0, c0, W_ih, W_hh, b_ih, b_hh)``; exits if absent."""
+    try:
+        return reference_answers.load(CHAPTER_6)["lstm_backward"]
+    except (ValueError, OSError) as error:
+        sys.exit(f"error: this benchmark times the instructor's answer to chapter 6's lstm_backward exercise and "
+                 f"needs the instructor's {CHAPTER_6.name} ({error})")
 
 
 def main(argv=None):
@@ -35,10 +51,10 @@ def main(argv=None):
     x = np.random.default_rng(0).normal(size=(T, B, D)).astype(np.float32)
     zeros = np.zeros((B, H), dtype=np.float32)
     x_torch = torch.from_numpy(x)
+    lstm_backward = instructors_lstm_backward()
 
-    def numpy_step():
-        hs, _, cache = numpy_lstm.lstm_forward(x, zeros, zeros, **params)
-        numpy_lstm.lstm_backward(np.ones_like(hs), cache)
+    def numpy_step():  # its lstm_backward runs the forward pass itself, keeping what it needs
+        lstm_backward(np.ones((T, B, H), dtype=np.float32), x, zeros, zeros, **params)
 
     workloads = {"numpy": numpy_step, "torch": training_step(reference, x_torch)}
     if args.memory_of:

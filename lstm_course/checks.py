@@ -15,16 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from lstm_course import (
-    adding_problem,
-    batching,
-    clipping,
-    conversions,
     exercise_inputs,
     gradcheck,
     numpy_lstm,
     numpy_rnn,
-    optim,
-    sampling,
 )
 from lstm_course.activations import sigmoid
 
@@ -132,19 +126,25 @@ def run_check(
     return result
 
 
-def gradients_of(forward: Callable, upstream: str) -> Callable:
-    """A function of ``forward``'s arguments and ``upstream`` that returns central-difference gradients.
+def gradients_of(forward: Callable, upstream: str | tuple[str, ...]) -> Callable:
+    """A function of ``forward``'s arguments and the upstream gradient(s) that returns numerical gradients.
 
-    For ``L = sum(upstream * forward(...))`` it returns ``{name: dL/d(name)}`` for every other argument,
-    computed with :func:`lstm_course.gradcheck.numerical_gradient` (chapter 1), not with any answer.
+    For ``L = sum(upstream * forward(...))`` (one upstream array per output when ``forward`` returns a
+    tuple) it returns ``{name: dL/d(name)}`` for every other argument, by central differences
+    (:func:`lstm_course.gradcheck.numerical_gradient`, chapter 1), not with any answer.
     """
+    names = (upstream,) if isinstance(upstream, str) else upstream
 
     def gradients(**kwargs):
-        weights = kwargs.pop(upstream)
+        weights = [np.asarray(kwargs.pop(name), dtype=np.float64) for name in names]
         arrays = {name: np.asarray(value, dtype=np.float64) for name, value in kwargs.items()}
 
         def loss(name):
-            return lambda value: float(np.sum(weights * forward(**{**arrays, name: value})))
+            def value_at(value):
+                outputs = forward(**{**arrays, name: value})
+                outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+                return float(sum(np.sum(weight * output) for weight, output in zip(weights, outputs, strict=True)))
+            return value_at
 
         return {name: gradcheck.numerical_gradient(loss(name), value.copy(), eps=1e-6)
                 for name, value in arrays.items()}
@@ -152,8 +152,9 @@ def gradients_of(forward: Callable, upstream: str) -> Callable:
     return gradients
 
 
-def _check(exercise: str, candidate: Callable, reference: Callable, seed: int, verbose: bool, **tolerance):
-    trials = exercise_inputs.draw(exercise, np.random.default_rng(seed))
+def _check(exercise: str, candidate: Callable, reference: Callable, seed: int, verbose: bool, trials=None,
+           **tolerance):
+    trials = trials if trials is not None else exercise_inputs.draw(exercise, np.random.default_rng(seed))
     inputs = exercise_inputs.EXERCISES[exercise]
     tolerance = {"atol": inputs.atol, "rtol": inputs.rtol, **tolerance}
     return run_check(exercise, candidate, reference, trials, verbose=verbose, **tolerance)
@@ -163,36 +164,49 @@ NUMERICAL = {"atol": 1e-6, "rtol": 1e-5}
 """How closely an answer must match central differences (their own error is about 1e-9 here)."""
 
 
-def check_rnn_step(rnn_step: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``rnn_step(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> h_t`` against the reference."""
-    return _check("rnn_step", rnn_step, numpy_rnn.rnn_step, seed, verbose)
+def check_rnn_step_jacobian(rnn_step_jacobian: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``rnn_step_jacobian(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> (B, H, H)``, entry ``[b, i, j]``
+    ``= dh_t[b, i] / dh_prev[b, j]``, against central differences of ``numpy_rnn.rnn_step``."""
+
+    def numerical_jacobian(x_t, h_prev, **weights):
+        eps, jacobian = 1e-6, np.empty((*h_prev.shape, h_prev.shape[1]))
+        for column in range(h_prev.shape[1]):  # the batch's rows are independent: nudge them together
+            step = np.zeros_like(h_prev)
+            step[:, column] = eps
+            jacobian[:, :, column] = (numpy_rnn.rnn_step(x_t, h_prev + step, **weights)
+                                      - numpy_rnn.rnn_step(x_t, h_prev - step, **weights)) / (2 * eps)
+        return jacobian
+
+    return _check("rnn_step_jacobian", rnn_step_jacobian, numerical_jacobian, seed, verbose, **NUMERICAL)
 
 
-def check_clip_grad_norm(clip_grad_norm: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``clip_grad_norm(grads, max_norm) -> (clipped_grads, total_norm)`` against the reference."""
-    return _check("clip_grad_norm", clip_grad_norm, clipping.clip_grad_norm, seed, verbose)
+def check_complex_step_gradient(complex_step_gradient: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``complex_step_gradient(f, x, h) -> gradient`` against each test function's gradient by hand.
+
+    The tolerance (1e-12) is one that central differences cannot meet.
+    """
+
+    def by_hand(f, x, h):
+        name = next(name for name, function in exercise_inputs.FUNCTIONS.items() if function is f)
+        return exercise_inputs.GRADIENTS[name](x)
+
+    return _check("complex_step_gradient", complex_step_gradient, by_hand, seed, verbose)
 
 
-def check_numerical_gradient(numerical_gradient: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``numerical_gradient(f, x, eps) -> gradient`` against the reference on smooth functions."""
-    return _check("numerical_gradient", numerical_gradient, gradcheck.numerical_gradient, seed, verbose)
+def check_forget_gate_backward(forget_gate_backward: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``forget_gate_backward(d_f, x_t, h_prev, W_if, W_hf, b_if, b_hf) -> dict`` of the six gradients."""
+
+    def forget_gate(x_t, h_prev, W_if, W_hf, b_if, b_hf):
+        return numpy_lstm.gate(x_t, h_prev, W_if, W_hf, b_if, b_hf, activation=sigmoid)
+
+    return _check("forget_gate_backward", forget_gate_backward, gradients_of(forget_gate, "d_f"), seed, verbose,
+                  **NUMERICAL)
 
 
-def _one_gate_reference(activation, letter):
-    def reference(x_t, h_prev, **weights):
-        return numpy_lstm.gate(x_t, h_prev, activation=activation, W_x=weights[f"W_i{letter}"],
-                               W_h=weights[f"W_h{letter}"], b_x=weights[f"b_i{letter}"], b_h=weights[f"b_h{letter}"])
-    return reference
-
-
-def check_forget_gate(forget_gate: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``forget_gate(x_t, h_prev, W_if, W_hf, b_if, b_hf) -> f_t`` ``(B, H)``."""
-    return _check("forget_gate", forget_gate, _one_gate_reference(sigmoid, "f"), seed, verbose)
-
-
-def check_candidate(candidate: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``candidate(x_t, h_prev, W_ig, W_hg, b_ig, b_hg) -> g_t`` ``(B, H)``."""
-    return _check("candidate", candidate, _one_gate_reference(np.tanh, "g"), seed, verbose)
+def check_write_backward(write_backward: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``write_backward(d_write, z_i, z_g) -> {"z_i": ..., "z_g": ...}`` for ``sigmoid(z_i) * tanh(z_g)``."""
+    return _check("write_backward", write_backward,
+                  gradients_of(lambda z_i, z_g: sigmoid(z_i) * np.tanh(z_g), "d_write"), seed, verbose, **NUMERICAL)
 
 
 def check_cell_update_backward(cell_update_backward: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
@@ -204,29 +218,85 @@ def check_cell_update_backward(cell_update_backward: Callable, seed: int = 0, ve
                   verbose, **NUMERICAL)
 
 
-def check_hidden_state(hidden_state: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``hidden_state(output_gate, cell_state) -> h_t`` ``(B, H)``."""
-    return _check("hidden_state", hidden_state, numpy_lstm.hidden_state, seed, verbose)
+def check_hidden_state_backward(hidden_state_backward: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``hidden_state_backward(d_h, output_gate, cell_state) -> dict`` against central differences."""
+    return _check("hidden_state_backward", hidden_state_backward, gradients_of(numpy_lstm.hidden_state, "d_h"),
+                  seed, verbose, **NUMERICAL)
 
 
-def check_lstm_step(lstm_step: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``lstm_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh) -> (h_t, c_t)``, gates ``i, f, g, o``."""
-    return _check("lstm_step", lstm_step, numpy_lstm.lstm_step, seed, verbose)
+def check_lstm_step_backward(lstm_step_backward: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``lstm_step_backward(d_h, d_c, x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh) -> dict`` of the
+    seven gradients of ``sum(d_h * h_t) + sum(d_c * c_t)``, against central differences of ``lstm_step``."""
+    return _check("lstm_step_backward", lstm_step_backward, gradients_of(numpy_lstm.lstm_step, ("d_h", "d_c")),
+                  seed, verbose, **NUMERICAL)
 
 
-def check_adam_update(adam_update: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``adam_update(param, grad, m, v, step, lr, beta1, beta2, eps) -> (param, m, v)``."""
-    return _check("adam_update", adam_update, optim.adam_update, seed, verbose)
+def check_lstm_backward(lstm_backward: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``lstm_backward(d_hs, x, h0, c0, W_ih, W_hh, b_ih, b_hh) -> dict`` of the seven gradients of
+    ``sum(d_hs * hs)``, against central differences of ``lstm_forward``."""
+
+    def hidden_states(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+        return numpy_lstm.lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh)[0]
+
+    return _check("lstm_backward", lstm_backward, gradients_of(hidden_states, "d_hs"), seed, verbose, **NUMERICAL)
 
 
-def check_keras_lstm_to_torch(keras_lstm_to_torch: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``keras_lstm_to_torch(kernel, recurrent_kernel, bias) -> dict`` of ``nn.LSTM`` layer-0 weights."""
-    return _check("keras_lstm_to_torch", keras_lstm_to_torch, conversions.keras_lstm_to_torch, seed, verbose)
+def keras_gru_step(kernel, recurrent_kernel, bias, x_t, h_prev):
+    """One step of Keras's GRU (``reset_after=True``, gates ``z, r, h``), from its own three arrays."""
+    hidden_size = recurrent_kernel.shape[0]
+    from_input = x_t @ kernel + bias[0]
+    from_hidden = h_prev @ recurrent_kernel + bias[1]
+    z, r = (sigmoid(from_input[:, k * hidden_size:(k + 1) * hidden_size]
+                    + from_hidden[:, k * hidden_size:(k + 1) * hidden_size]) for k in (0, 1))
+    candidate = np.tanh(from_input[:, 2 * hidden_size:] + r * from_hidden[:, 2 * hidden_size:])
+    return z * h_prev + (1 - z) * candidate
 
 
-def check_adding_targets(adding_targets: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``adding_targets(inputs (T, B, 2)) -> (B,)`` on freshly generated adding-problem batches."""
-    return _check("adding_targets", adding_targets, adding_problem.targets_from_inputs, seed, verbose)
+def check_keras_gru_to_torch(keras_gru_to_torch: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``keras_gru_to_torch(kernel, recurrent_kernel, bias) -> dict`` of ``nn.GRU`` layer-0 weights by
+    behaviour: ``nn.GRU`` with the converted weights must compute what Keras's GRU computes."""
+    import torch
+
+    def inputs_for(kernel, recurrent_kernel):  # the same x_t (3, D) and h_prev (3, H) for both sides
+        rng = np.random.default_rng([seed, *kernel.shape, *recurrent_kernel.shape])
+        return rng.normal(size=(3, kernel.shape[0])), rng.normal(size=(3, recurrent_kernel.shape[0]))
+
+    def through_torch(kernel, recurrent_kernel, bias):
+        x_t, h_prev = inputs_for(kernel, recurrent_kernel)
+        weights = keras_gru_to_torch(kernel, recurrent_kernel, bias)
+        gru = torch.nn.GRU(kernel.shape[0], recurrent_kernel.shape[0], dtype=torch.float64)
+        gru.load_state_dict({name: torch.as_tensor(np.asarray(value, dtype=np.float64))
+                             for name, value in weights.items()})
+        with torch.no_grad():
+            return gru(torch.from_numpy(x_t)[None], torch.from_numpy(h_prev)[None])[1][0].numpy()
+
+    def through_keras(kernel, recurrent_kernel, bias):
+        return keras_gru_step(kernel, recurrent_kernel, bias, *inputs_for(kernel, recurrent_kernel))
+
+    return _check("keras_gru_to_torch", through_torch, through_keras, seed, verbose, atol=1e-10, rtol=1e-8)
+
+
+def check_temporal_order_targets(temporal_order_targets: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``temporal_order_targets(inputs (T, B, 6)) -> (B,)`` on test sequences whose classes are known."""
+    sequences = {  # symbols (a-d = 0-3, X = 4, Y = 5) -> class: XX 0, XY 1, YX 2, YY 3
+        (4, 4): 0, (0, 4, 1, 5): 1, (5, 2, 2, 4, 3): 2, (1, 5, 5): 3, (3, 2, 5, 0, 1, 4, 2): 2}
+    trials = []
+    for length in sorted({len(symbols) for symbols in sequences}):
+        batch = [symbols for symbols in sequences if len(symbols) == length]
+        one_hot = np.eye(exercise_inputs.TEMPORAL_ORDER_SYMBOLS)[np.array(batch).T]
+        trials.append(exercise_inputs.Trial(f"T={length}, sequences {batch}", {"inputs": one_hot}))
+    classes = {len(symbols): [] for symbols in sequences}
+    for symbols, label in sequences.items():
+        classes[len(symbols)].append(label)
+    return _check("temporal_order_targets", temporal_order_targets,
+                  lambda inputs: np.array(classes[inputs.shape[0]]), seed, verbose, trials=trials)
+
+
+def check_gru_step_backward(gru_step_backward: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``gru_step_backward(d_h, x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> dict`` of the six gradients,
+    against central differences of ``torch.nn.GRUCell`` (gates ``r, z, n``)."""
+    return _check("gru_step_backward", gru_step_backward, gradients_of(gru_step_reference, "d_h"), seed, verbose,
+                  **NUMERICAL)
 
 
 def gru_step_reference(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> np.ndarray:
@@ -237,26 +307,35 @@ def gru_step_reference(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> np.ndarray:
     with torch.no_grad():
         for name, value in (("weight_ih", W_ih), ("weight_hh", W_hh), ("bias_ih", b_ih), ("bias_hh", b_hh)):
             getattr(cell, name).copy_(torch.from_numpy(np.asarray(value, dtype=np.float64)))
-        return cell(torch.from_numpy(x_t), torch.from_numpy(h_prev)).numpy()
+        return cell(torch.from_numpy(np.asarray(x_t, dtype=np.float64)),
+                    torch.from_numpy(np.asarray(h_prev, dtype=np.float64))).numpy()
 
 
-def check_gru_step(gru_step: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``gru_step(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> h_t`` against ``torch.nn.GRUCell``."""
-    return _check("gru_step", gru_step, gru_step_reference, seed, verbose)
+def check_top_p_distribution(top_p_distribution: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``top_p_distribution(logits (V,), temperature, top_p) -> (V,)`` on cases worked out by hand.
+
+    Id 0 (the unknown character) has weight 5 but is never kept; ids 1-4 have probabilities 0.1-0.4.
+    """
+    import torch
+
+    logits = torch.log(torch.tensor([5.0, 1.0, 2.0, 3.0, 4.0], dtype=torch.float64))
+    cases = [(1.0, 1.0, [0, 0.1, 0.2, 0.3, 0.4]), (1.0, 0.95, [0, 0.1, 0.2, 0.3, 0.4]),
+             (1.0, 0.5, [0, 0, 0, 3 / 7, 4 / 7]), (1.0, 0.3, [0, 0, 0, 0, 1]),
+             (0.5, 1.0, [0, 1 / 30, 4 / 30, 9 / 30, 16 / 30]), (0.5, 0.6, [0, 0, 0, 9 / 25, 16 / 25])]
+    trials = [exercise_inputs.Trial(f"temperature={temperature}, top_p={top_p}",
+                                    {"logits": exercise_inputs.Tensor(logits.numpy()), "temperature": temperature,
+                                     "top_p": top_p}) for temperature, top_p, _ in cases]
+    expected = {(temperature, top_p): np.array(probabilities) for temperature, top_p, probabilities in cases}
+    return _check("top_p_distribution", top_p_distribution,
+                  lambda logits, temperature, top_p: expected[temperature, top_p], seed, verbose, trials=trials)
 
 
-def check_streams(streams: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``streams(ids (N,), batch_size) -> (inputs, targets)``, each ``(N // batch_size ..., batch_size)``."""
-    return _check("streams", streams, batching.streams, seed, verbose)
-
-
-def check_next_character_distribution(next_character_distribution: Callable, seed: int = 0,
-                                      verbose: bool = True) -> CheckResult:
-    """Check ``next_character_distribution(logits (V,), temperature, top_k) -> (V,)`` probabilities."""
-    return _check("next_character_distribution", next_character_distribution, sampling.next_character_distribution,
-                  seed, verbose)
-
-
-def check_shard(shard: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``shard(array (N, B * world_size), rank, world_size) -> (N, B)`` against the reference."""
-    return _check("shard", shard, batching.shard, seed, verbose)
+def check_ddp_buckets(ddp_buckets: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``ddp_buckets(sizes (P,), bucket_cap) -> (P,)`` bucket numbers on cases worked out by hand."""
+    cases = [([4, 4, 4], 8, [1, 0, 0]), ([10, 3], 5, [1, 0]), ([2, 2, 2, 2, 2], 100, [0, 0, 0, 0, 0]),
+             ([7], 1, [0]), ([5, 1, 1, 5, 2], 6, [2, 2, 1, 1, 0])]
+    trials = [exercise_inputs.Trial(f"sizes {sizes}, bucket_cap={cap}", {"sizes": np.array(sizes), "bucket_cap": cap})
+              for sizes, cap, _ in cases]
+    expected = {(tuple(sizes), cap): np.array(buckets) for sizes, cap, buckets in cases}
+    return _check("ddp_buckets", ddp_buckets, lambda sizes, bucket_cap: expected[tuple(sizes.tolist()), bucket_cap],
+                  seed, verbose, trials=trials)

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_course import adding_problem
-
 
 @dataclass(frozen=True)
 class Trial:
@@ -44,14 +42,25 @@ class Function:
     name: str
 
 
-FUNCTIONS: dict[str, Callable[[np.ndarray], float]] = {
-    "sum of cubes": lambda x: float(np.sum(x**3)),
-    "sum of sin(x) * position": lambda x: float(np.sum(np.sin(x) * np.arange(1, x.size + 1).reshape(x.shape))),
-    "log-sum-exp": lambda x: float(np.log(np.sum(np.exp(x)))),
+FUNCTIONS: dict[str, Callable[[np.ndarray], object]] = {
+    "sum of cubes": lambda x: np.sum(x**3),
+    "sum of sin(x) * position": lambda x: np.sum(np.sin(x) * np.arange(1, x.size + 1).reshape(x.shape)),
+    "log-sum-exp": lambda x: np.log(np.sum(np.exp(x))),
 }
+"""Smooth scalar functions of an array, written so that they also take complex arrays."""
+
+GRADIENTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "sum of cubes": lambda x: 3 * x**2,
+    "sum of sin(x) * position": lambda x: np.cos(x) * np.arange(1, x.size + 1).reshape(x.shape),
+    "log-sum-exp": lambda x: np.exp(x) / np.sum(np.exp(x)),
+}
+"""Each function's gradient, by hand: what the public check compares a gradient with."""
 
 SIZES = [(1, 1, 1), (3, 4, 5), (2, 7, 3), (8, 16, 32)]
 """Batch, input and hidden sizes every shape-generic exercise is tried on."""
+
+SMALL_SIZES = [(1, 1, 1), (3, 4, 5), (2, 3, 4)]
+"""Smaller ones, where the public check differentiates numerically a whole sequence or many weights."""
 
 
 def normal_trial(rng: np.random.Generator, description: str, **shapes) -> Trial:
@@ -59,33 +68,24 @@ def normal_trial(rng: np.random.Generator, description: str, **shapes) -> Trial:
     return Trial(description, {name: rng.normal(size=shape) for name, shape in shapes.items()})
 
 
-def _rnn_step(rng):
+def _rnn_step_jacobian(rng):
     return [normal_trial(rng, f"B={B}, D={D}, H={H}", x_t=(B, D), h_prev=(B, H), W_ih=(H, D), W_hh=(H, H),
                          b_ih=(H,), b_hh=(H,)) for B, D, H in SIZES]
 
 
-def _clip_grad_norm(rng):
-    def grads(scale):
-        return {"W_ih": scale * rng.normal(size=(4, 3)), "W_hh": scale * rng.normal(size=(4, 4)),
-                "b": scale * rng.normal(size=4)}
-
-    return [Trial("norm far above max_norm", dict(grads=grads(10.0), max_norm=1.0)),
-            Trial("norm below max_norm: unchanged", dict(grads=grads(0.01), max_norm=1.0)),
-            Trial("a single array", dict(grads={"W": rng.normal(size=(5, 5))}, max_norm=0.5))]
-
-
-def _numerical_gradient(rng):
+def _complex_step_gradient(rng):
     shapes = [(5,), (3, 4), (2, 2, 2)]
-    return [Trial(f"f(x) = {name}, x of shape {shape}", dict(f=Function(name), x=rng.normal(size=shape), eps=1e-5))
+    return [Trial(f"f(x) = {name}, x of shape {shape}", dict(f=Function(name), x=rng.normal(size=shape), h=1e-20))
             for name, shape in zip(FUNCTIONS, shapes, strict=True)]
 
 
-def _one_gate(letter):
-    def trials(rng):
-        return [normal_trial(rng, f"B={B}, D={D}, H={H}", x_t=(B, D), h_prev=(B, H), **{
-            f"W_i{letter}": (H, D), f"W_h{letter}": (H, H), f"b_i{letter}": (H,), f"b_h{letter}": (H,)})
-            for B, D, H in SIZES]
-    return trials
+def _forget_gate_backward(rng):
+    return [normal_trial(rng, f"B={B}, D={D}, H={H}", d_f=(B, H), x_t=(B, D), h_prev=(B, H), W_if=(H, D),
+                         W_hf=(H, H), b_if=(H,), b_hf=(H,)) for B, D, H in SIZES]
+
+
+def _write_backward(rng):
+    return [normal_trial(rng, f"B={B}, H={H}", d_write=(B, H), z_i=(B, H), z_g=(B, H)) for B, _, H in SIZES]
 
 
 def _cell_update_backward(rng):
@@ -95,55 +95,64 @@ def _cell_update_backward(rng):
             for B, _, H in SIZES]
 
 
-def _hidden_state(rng):
-    return [Trial(f"B={B}, H={H}", dict(output_gate=rng.uniform(size=(B, H)), cell_state=3 * rng.normal(size=(B, H))))
+def _hidden_state_backward(rng):
+    return [Trial(f"B={B}, H={H}", dict(d_h=rng.normal(size=(B, H)), output_gate=rng.uniform(size=(B, H)),
+                                        cell_state=2 * rng.normal(size=(B, H))))
             for B, _, H in SIZES]
 
 
-def _lstm_step(rng):
-    return [normal_trial(rng, f"B={B}, D={D}, H={H}", x_t=(B, D), h_prev=(B, H), c_prev=(B, H),
-                         W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,)) for B, D, H in SIZES]
+def _lstm_step_backward(rng):
+    return [normal_trial(rng, f"B={B}, D={D}, H={H}", d_h=(B, H), d_c=(B, H), x_t=(B, D), h_prev=(B, H),
+                         c_prev=(B, H), W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,))
+            for B, D, H in SMALL_SIZES]
 
 
-def _adam_update(rng):
-    trials = []
-    for step in (1, 2, 10):
-        trial = normal_trial(rng, f"step {step}", param=(3, 4), grad=(3, 4), m=(3, 4))
-        trials.append(Trial(trial.description, dict(trial.kwargs, v=rng.uniform(size=(3, 4)), step=step, lr=0.01,
-                                                    beta1=0.9, beta2=0.999, eps=1e-8)))
-    return trials
+def _lstm_backward(rng):
+    return [normal_trial(rng, f"T={T}, B={B}, D={D}, H={H}", d_hs=(T, B, H), x=(T, B, D), h0=(B, H), c0=(B, H),
+                         W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,))
+            for T, (B, D, H) in zip((1, 5, 7), SMALL_SIZES, strict=True)]
 
 
-def _keras_lstm_to_torch(rng):
-    return [normal_trial(rng, f"D={D}, H={H}", kernel=(D, 4 * H), recurrent_kernel=(H, 4 * H), bias=(4 * H,))
+def _keras_gru_to_torch(rng):
+    return [normal_trial(rng, f"D={D}, H={H}", kernel=(D, 3 * H), recurrent_kernel=(H, 3 * H), bias=(2, 3 * H))
             for _, D, H in SIZES]
 
 
-def _adding_targets(rng):
-    return [Trial(f"B={batch}, T={length}", {"inputs": adding_problem.generate(batch, length, rng)[0]})
-            for batch, length in ((1, 20), (16, 50), (64, 100))]
+TEMPORAL_ORDER_SYMBOLS = 6
+"""One-hot width of the temporal-order task: distractors a, b, c, d (0-3), then X (4) and Y (5)."""
 
 
-def _gru_step(rng):
-    return [normal_trial(rng, f"B={B}, D={D}, H={H}", x_t=(B, D), h_prev=(B, H), W_ih=(3 * H, D),
-                         W_hh=(3 * H, H), b_ih=(3 * H,), b_hh=(3 * H,)) for B, D, H in SIZES]
+def temporal_order_batch(rng: np.random.Generator, batch_size: int, length: int) -> np.ndarray:
+    """``(T, B, 6)`` one-hot sequences of distractors with exactly two relevant symbols, X or Y, each."""
+    symbols = rng.integers(0, 4, size=(length, batch_size))
+    for sequence in range(batch_size):
+        first, second = np.sort(rng.choice(length, size=2, replace=False))
+        symbols[[first, second], sequence] = rng.integers(4, 6, size=2)
+    return np.eye(TEMPORAL_ORDER_SYMBOLS)[symbols]
 
 
-def _streams(rng):
-    return [Trial(f"{length} ids, batch_size={batch}", {"ids": rng.integers(0, 85, length), "batch_size": batch})
-            for length, batch in ((11, 2), (101, 4), (1000, 7), (65, 64))]
+def _temporal_order_targets(rng):
+    return [Trial(f"B={batch}, T={length}", {"inputs": temporal_order_batch(rng, batch, length)})
+            for batch, length in ((1, 2), (8, 10), (64, 100))]
 
 
-def _next_character_distribution(rng):
-    return [Trial(f"V={size}, temperature={temperature}, top_k={top_k}",
-                  {"logits": Tensor(3 * rng.normal(size=size)), "temperature": temperature, "top_k": top_k})
-            for size, temperature, top_k in ((5, 1.0, None), (85, 0.5, None), (85, 1.5, 10), (85, 0.8, 1))]
+def _gru_step_backward(rng):
+    return [normal_trial(rng, f"B={B}, D={D}, H={H}", d_h=(B, H), x_t=(B, D), h_prev=(B, H), W_ih=(3 * H, D),
+                         W_hh=(3 * H, H), b_ih=(3 * H,), b_hh=(3 * H,)) for B, D, H in SMALL_SIZES]
 
 
-def _shard(rng):
-    return [Trial(f"N={length}, B={width}, rank {rank} of {world}",
-                  {"array": rng.integers(0, 85, (length, width * world)), "rank": rank, "world_size": world})
-            for length, width, rank, world in ((5, 3, 0, 1), (7, 2, 1, 2), (4, 5, 2, 4), (6, 1, 3, 4))]
+def _top_p_distribution(rng):
+    return [Trial(f"V={size}, temperature={temperature}, top_p={top_p}",
+                  {"logits": Tensor(3 * rng.normal(size=size)), "temperature": temperature, "top_p": top_p})
+            for size, temperature, top_p in ((5, 1.0, 1.0), (85, 0.5, 0.9), (85, 1.5, 0.5), (85, 0.8, 1e-6))]
+
+
+def _ddp_buckets(rng):
+    trials = []
+    for count, cap in ((1, 10), (6, 1000), (12, 5000), (30, 20000)):
+        sizes = rng.integers(1, 4000, size=count)
+        trials.append(Trial(f"{count} parameters, bucket_cap={cap}", {"sizes": sizes, "bucket_cap": cap}))
+    return trials
 
 
 @dataclass(frozen=True)
@@ -153,24 +162,25 @@ class Inputs:
     draw: Callable[[np.random.Generator], list[Trial]]
     atol: float = 1e-8
     rtol: float = 1e-6
+    torch: bool = False
+    """Whether the exercise takes or returns tensors. Otherwise the grader hides PyTorch from the
+    submission, so that autograd cannot answer a backward-pass exercise."""
 
 
 EXERCISES: dict[str, Inputs] = {
-    "rnn_step": Inputs(_rnn_step),
-    "numerical_gradient": Inputs(_numerical_gradient, atol=1e-7, rtol=1e-5),
-    "clip_grad_norm": Inputs(_clip_grad_norm, atol=1e-6),
-    "forget_gate": Inputs(_one_gate("f")),
-    "candidate": Inputs(_one_gate("g")),
+    "rnn_step_jacobian": Inputs(_rnn_step_jacobian),
+    "complex_step_gradient": Inputs(_complex_step_gradient, atol=1e-12, rtol=1e-12),
+    "forget_gate_backward": Inputs(_forget_gate_backward),
+    "write_backward": Inputs(_write_backward),
     "cell_update_backward": Inputs(_cell_update_backward),
-    "hidden_state": Inputs(_hidden_state),
-    "lstm_step": Inputs(_lstm_step),
-    "adam_update": Inputs(_adam_update),
-    "keras_lstm_to_torch": Inputs(_keras_lstm_to_torch),
-    "adding_targets": Inputs(_adding_targets, atol=1e-6),
-    "gru_step": Inputs(_gru_step),
-    "streams": Inputs(_streams, atol=0, rtol=0),
-    "next_character_distribution": Inputs(_next_character_distribution, atol=1e-10),
-    "shard": Inputs(_shard, atol=0, rtol=0),
+    "hidden_state_backward": Inputs(_hidden_state_backward),
+    "lstm_step_backward": Inputs(_lstm_step_backward),
+    "lstm_backward": Inputs(_lstm_backward),
+    "keras_gru_to_torch": Inputs(_keras_gru_to_torch, atol=0, rtol=0),
+    "temporal_order_targets": Inputs(_temporal_order_targets, atol=0, rtol=0),
+    "gru_step_backward": Inputs(_gru_step_backward),
+    "top_p_distribution": Inputs(_top_p_distribution, atol=1e-10, torch=True),
+    "ddp_buckets": Inputs(_ddp_buckets, atol=0, rtol=0),
 }
 """Exercise name (the function the student writes) -> its inputs and tolerance."""
 

@@ -13,7 +13,9 @@ For each submission, one after another:
    operating system's random source, and compute the expected outputs with the instructor's reference
    answers (:mod:`lstm_course.reference_answers`), here, in the grader's process;
 4. run the notebook in the sandbox (:mod:`lstm_course.sandbox`, :mod:`lstm_course.submission_runner`):
-   its code cells top to bottom, then its functions on the inputs; the outputs come back as data;
+   its code cells top to bottom, then its functions on the inputs; the outputs come back as data.
+   Unless an exercise of the chapter works on tensors, PyTorch is hidden from it: autograd would
+   otherwise answer any backward-pass exercise;
 5. check each output (numbers only, shape, finite, close to the expected) and score, here.
 
 The submission's code only computes: it never sees the references, the comparison, the scores, the
@@ -159,6 +161,8 @@ def score_exercise(name: str, trials, expected, statuses, outputs) -> str | None
             error = str(status.get("error", "no result"))[:200] if isinstance(status, dict) else "no result"
             if error.startswith("NotImplementedError"):
                 return f"{name}: not implemented yet"
+            if error == f"function {name} is not defined":
+                return f"{name}: not defined in the notebook"
             return f"{where} raised {error}"
         prefix = f"{name}/{number}"
         got = {key[len(prefix):].lstrip("/"): array for key, array in outputs.items()
@@ -184,6 +188,9 @@ def grade_one(path, chapter: str | None = None, course_root: Path = COURSE_ROOT,
     """Grade one submission; never raises for anything the submission does."""
     path, limits = Path(path), limits or sandbox.Limits()
     grade = Grade(str(path))
+    if chapter is not None:  # the maximum is known before the file is even read
+        names = implement_exercises(course_root).get(chapter, [])
+        grade.scores, grade.max_score = dict.fromkeys(names, 0.0), float(len(names))
     try:
         notebook = read_submission(path)
         grade.chapter = chapter_of(notebook, chapter, course_root)
@@ -198,7 +205,8 @@ def grade_one(path, chapter: str | None = None, course_root: Path = COURSE_ROOT,
     chapter_references = references(course_root, grade.chapter)
     expected = {name: expected_outputs(chapter_references[name], trials[name]) for name in names}
 
-    run = _run_sandboxed(notebook, trials, course_root, limits, sandboxed)
+    needs_torch = any(exercise_inputs.EXERCISES[name].torch for name in names)
+    run = _run_sandboxed(notebook, trials, course_root, limits, sandboxed, hide_torch=not needs_torch)
     grade.log_tail = run.log_tail.decode("utf-8", "replace")[-4000:]
     if run.stopped:
         grade.status = run.stopped
@@ -220,7 +228,8 @@ def grade_one(path, chapter: str | None = None, course_root: Path = COURSE_ROOT,
     return grade
 
 
-def _run_sandboxed(notebook, trials, course_root: Path, limits: sandbox.Limits, sandboxed: bool) -> sandbox.Run:
+def _run_sandboxed(notebook, trials, course_root: Path, limits: sandbox.Limits, sandboxed: bool,
+                   hide_torch: bool) -> sandbox.Run:
     from lstm_course.corpus import cache_dir
 
     manifest, arrays = exchange.encode_inputs(trials)
@@ -236,10 +245,11 @@ def _run_sandboxed(notebook, trials, course_root: Path, limits: sandbox.Limits, 
         env = sandbox.environment(corpus if corpus.is_dir() else None)
         if sandboxed:
             read_only = sandbox.read_only_paths(course_root, corpus)
+            hidden = sandbox.torch_folders() if hide_torch else []
 
             def command(fd):
                 runner = [sys.executable, "-m", "lstm_course.submission_runner", str(SANDBOX_TASK), str(fd)]
-                return sandbox.bubblewrap_command(task_dir, SANDBOX_TASK, read_only, limits, runner)
+                return sandbox.bubblewrap_command(task_dir, SANDBOX_TASK, read_only, limits, runner, hidden)
 
             return sandbox.run(command, limits, env)
         home = task_dir / "home"

@@ -1,4 +1,4 @@
-"""The LSTM in NumPy: one gate at a time, one step, a whole sequence, and backpropagation through time.
+"""The LSTM in NumPy: one gate at a time, one step, a whole sequence (its backward pass is chapter 6's exercise).
 
 Equations for one step, in PyTorch's ``torch.nn.LSTM`` form::
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_course.activations import sigmoid, tanh_derivative_from_output
+from lstm_course.activations import sigmoid
 from lstm_course.validation import as_float_array, common_dtype, expect_ndim, expect_shape
 
 GATES = ("i", "f", "g", "o")
@@ -159,7 +159,8 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
 
     Returns:
         ``(hs, (h_T, c_T), cache)``: every hidden state ``(T, B, H)``, the final states ``(B, H)``,
-        and what :func:`lstm_backward` needs.
+        and what a backward pass needs (chapter 6's exercise): the inputs, the gate activations
+        ``(T, B, 4H)``, and every step's ``h``, ``c`` and ``tanh(c)``.
     """
     hidden_size, input_size = _validate_weights(W_ih, W_hh, b_ih, b_hh)
     x = as_float_array("x", x)
@@ -185,79 +186,6 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
         hs[t], cs[t] = h, c
     cache = dict(x=x, h0=h0, c0=c0, W_ih=W_ih, W_hh=W_hh, gates=gates, hs=hs, cs=cs, tanh_cs=tanh_cs)
     return hs, (h, c), cache
-
-
-def lstm_backward(d_hs, cache, d_hT=None, d_cT=None):
-    """Backpropagation through time for :func:`lstm_forward`.
-
-    Args:
-        d_hs: gradient of the loss with respect to every output ``hs``, ``(T, B, H)``.
-        cache: the third value returned by :func:`lstm_forward`.
-        d_hT, d_cT: optional gradients with respect to the final states, ``(B, H)`` each.
-
-    Returns:
-        dict of gradients keyed ``x, h0, c0, W_ih, W_hh, b_ih, b_hh``, each shaped like its input.
-
-    Per step, going backwards (``dh`` and ``dc`` are the total gradients reaching ``h_t``, ``c_t``)::
-
-        d_o = dh * tanh(c_t)
-        dc  = dc_from_step_t+1 + dh * o_t * (1 - tanh(c_t)**2)
-        d_i = dc * g_t,   d_f = dc * c_{t-1},   d_g = dc * i_t
-        dc_to_step_t-1 = dc * f_t                       <- the carousel: only f_t scales it
-        dz  = [d_i * i(1-i), d_f * f(1-f), d_g * (1-g**2), d_o * o(1-o)]   (pre-activations)
-        dh_to_step_t-1 = dz @ W_hh
-    """
-    x, h0, c0, W_ih, W_hh = (cache[key] for key in ("x", "h0", "c0", "W_ih", "W_hh"))
-    gates, hs, cs, tanh_cs = (cache[key] for key in ("gates", "hs", "cs", "tanh_cs"))
-    d_hs = as_float_array("d_hs", d_hs)
-    expect_shape("d_hs", d_hs, hs.shape, "(T, B, H)")
-    d_h_next, d_c_next = np.zeros_like(h0), np.zeros_like(c0)
-    if d_hT is not None:
-        expect_shape("d_hT", as_float_array("d_hT", d_hT), h0.shape, "(B, H)")
-        d_h_next = d_hT.astype(hs.dtype, copy=True)
-    if d_cT is not None:
-        expect_shape("d_cT", as_float_array("d_cT", d_cT), c0.shape, "(B, H)")
-        d_c_next = d_cT.astype(hs.dtype, copy=True)
-    common_dtype(dict(hs=hs, d_hs=d_hs, d_hT=d_hT, d_cT=d_cT))
-
-    num_steps, _, hidden_size = hs.shape
-    # Local derivatives of every gate's nonlinearity, for all steps at once:
-    # sigmoid' = s(1-s) for i, f, o and tanh' = 1-g^2 for the candidate g.
-    gate_slopes = gates * (1 - gates)
-    g = gate_slice("g", hidden_size)
-    gate_slopes[..., g] = tanh_derivative_from_output(gates[..., g])
-    c_prevs = np.concatenate([c0[None], cs[:-1]])
-    # How much of dh_t reaches c_t through h_t = o_t * tanh(c_t): o_t * (1 - tanh(c_t)^2).
-    h_to_c = split_gates(gates)[3] * tanh_derivative_from_output(tanh_cs)
-
-    d_preactivations = np.empty_like(gates)
-    d_activations = np.empty_like(gates[0])
-    d_i, d_f, d_g, d_o = split_gates(d_activations)  # views: writing them fills d_activations
-    for t in reversed(range(num_steps)):
-        input_gate, forget_gate, candidate, _ = split_gates(gates[t])
-        d_h = d_hs[t] + d_h_next
-        d_o[...] = d_h * tanh_cs[t]
-        d_c = d_c_next + d_h * h_to_c[t]
-        d_i[...] = d_c * candidate
-        d_f[...] = d_c * c_prevs[t]
-        d_g[...] = d_c * input_gate
-        d_c_next = d_c * forget_gate
-        np.multiply(d_activations, gate_slopes[t], out=d_preactivations[t])
-        d_h_next = d_preactivations[t] @ W_hh
-
-    # Weight and input gradients: one product each over all steps and sequences.
-    h_prevs = np.concatenate([h0[None], hs[:-1]])
-    flat_d_z = d_preactivations.reshape(-1, 4 * hidden_size)
-    d_bias = flat_d_z.sum(axis=0)
-    return dict(
-        x=d_preactivations @ W_ih,
-        h0=d_h_next,
-        c0=d_c_next,
-        W_ih=flat_d_z.T @ x.reshape(-1, x.shape[-1]),
-        W_hh=flat_d_z.T @ h_prevs.reshape(-1, hidden_size),
-        b_ih=d_bias,
-        b_hh=d_bias.copy(),
-    )
 
 
 def init_params(input_size: int, hidden_size: int, rng: np.random.Generator, dtype=np.float64,

@@ -10,9 +10,12 @@ What the submission sees (:func:`bubblewrap_command`):
 * not at all: the network, the instructor's notebooks, other submissions, the grades file, the
   grader's processes (a PID namespace of its own: when the sandbox ends, every process it started dies).
 
-Limits (:class:`Limits`): memory (address space), CPU time, processes, disk, and bytes of output, both
-printed output and the result it sends back; run as root, the runner inside gives up root for ``nobody``.
-:func:`run` enforces the wall-clock timeout and the output limits from outside.
+PyTorch is hidden (an empty folder) from submissions whose exercises do not need it, so that its
+autograd cannot answer a backward-pass exercise.
+
+Limits (:class:`Limits`): memory (address space), CPU time, processes, disk, and bytes of output,
+both printed output and the result it sends back; run as root, the runner inside gives up root for
+``nobody``. :func:`run` enforces the wall-clock timeout and the output limits from outside.
 """
 
 from __future__ import annotations
@@ -89,9 +92,25 @@ def read_only_paths(course_root: Path, corpus_cache: Path | None) -> list[tuple[
     return pairs
 
 
+def torch_folders() -> list[Path]:
+    """Where PyTorch's packages are installed (``torch``, ``functorch``, ``torchgen``)."""
+    import importlib.util
+
+    folders = []
+    for name in ("torch", "functorch", "torchgen"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            folders += [Path(location).resolve() for location in spec.submodule_search_locations]
+    return folders
+
+
 def bubblewrap_command(task_dir: Path, sandbox_task: Path, read_only: list[tuple[Path, Path]],
-                       limits: Limits, command: list[str]) -> list[str]:
-    """The ``bwrap`` command line that runs ``command`` in the sandbox described above."""
+                       limits: Limits, command: list[str], hidden: list[Path] = ()) -> list[str]:
+    """The ``bwrap`` command line that runs ``command`` in the sandbox described above.
+
+    ``hidden``: folders inside the read-only ones that the submission sees empty (PyTorch, for
+    exercises that autograd could answer).
+    """
     # As root, every namespace but the user one, so that the runner can become nobody; otherwise all of them.
     namespaces = (["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
                   if os.geteuid() == 0 else ["--unshare-all"])
@@ -105,6 +124,8 @@ def bubblewrap_command(task_dir: Path, sandbox_task: Path, read_only: list[tuple
         arguments += ["--perms", "0755", "--dir", str(parent)]
     for host, inside in mounts:
         arguments += ["--ro-bind", str(host), str(inside)]
+    for folder in hidden:
+        arguments += ["--perms", "0555", "--tmpfs", str(folder)]
     for writable in ("/tmp", str(SANDBOX_HOME)):
         arguments += ["--perms", "1777", "--size", str(limits.disk_bytes), "--tmpfs", writable]
     arguments += ["--chdir", str(SANDBOX_HOME)]

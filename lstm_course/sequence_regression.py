@@ -3,17 +3,24 @@
 Four training windows of five values each, ``[0.1 ... 0.5] -> 0.6`` up to ``[0.4 ... 0.8] -> 0.9``,
 then a prediction after ``[0.5 ... 0.9]`` (where continuing the pattern gives 1.0, a target
 larger than any seen in training). The model is an LSTM followed by a linear readout of its last
-hidden state, trained on the mean squared error with Adam. Chapter 6 trains it in NumPy; the
-PyTorch chapter reproduces the same task with ``torch.nn``.
+hidden state, trained on the mean squared error with Adam. Chapter 6 trains it in NumPy with the
+reader's own ``lstm_backward`` (its exercise), passed as ``backward``; without one, the LSTM's
+gradients come from autograd (:mod:`lstm_course.autograd_gradients`). The PyTorch chapter reproduces
+the same task with ``torch.nn``.
+
+``backward(d_hs, x, h0, c0, W_ih, W_hh, b_ih, b_hh) -> dict`` returns the gradients of
+``sum(d_hs * hs)`` keyed ``x, h0, c0, W_ih, W_hh, b_ih, b_hh``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from lstm_course import numpy_lstm
+from lstm_course.autograd_gradients import lstm_backward_by_autograd
 from lstm_course.optim import Adam
 
 WINDOW = 5
@@ -42,15 +49,18 @@ def predict(params: dict, inputs: np.ndarray):
     return h_T @ params["W_out"].T + params["b_out"], cache
 
 
-def loss_and_gradients(params: dict, inputs: np.ndarray, targets: np.ndarray):
-    """Mean squared error and its gradient with respect to every parameter."""
+def loss_and_gradients(params: dict, inputs: np.ndarray, targets: np.ndarray, backward: Callable | None = None):
+    """Mean squared error and its gradient with respect to every parameter (the LSTM's from ``backward``)."""
     predictions, cache = predict(params, inputs)
     errors = predictions - targets
     loss = float(np.mean(errors**2))
     d_predictions = 2 * errors / errors.size
     h_T = cache["hs"][-1]
-    grads = numpy_lstm.lstm_backward(np.zeros_like(cache["hs"]), cache, d_hT=d_predictions @ params["W_out"])
-    grads = {name: grads[name] for name in ("W_ih", "W_hh", "b_ih", "b_hh")}
+    d_hs = np.zeros_like(cache["hs"])
+    d_hs[-1] = d_predictions @ params["W_out"]  # the loss reads only the last hidden state
+    lstm_params = {name: params[name] for name in ("W_ih", "W_hh", "b_ih", "b_hh")}
+    grads = (backward or lstm_backward_by_autograd)(d_hs, inputs, cache["h0"], cache["c0"], **lstm_params)
+    grads = {name: grads[name] for name in lstm_params}
     grads["W_out"] = d_predictions.T @ h_T
     grads["b_out"] = d_predictions.sum(axis=0)
     return loss, grads
@@ -73,14 +83,15 @@ class TrainingRun:
     prediction: float
 
 
-def train(hidden_size: int = 16, epochs: int = 300, lr: float = 0.01, seed: int = 0) -> TrainingRun:
+def train(hidden_size: int = 16, epochs: int = 300, lr: float = 0.01, seed: int = 0,
+          backward: Callable | None = None) -> TrainingRun:
     """Full-batch Adam on the four windows; returns the parameters, loss per epoch and the prediction."""
     inputs, targets = training_windows()
     params = init_model(hidden_size, seed)
     optimiser = Adam(params, lr=lr)
     losses = []
     for _ in range(epochs):
-        loss, grads = loss_and_gradients(params, inputs, targets)
+        loss, grads = loss_and_gradients(params, inputs, targets, backward)
         losses.append(loss)
         optimiser.step(grads)
     prediction, _ = predict(params, query_window())

@@ -16,15 +16,28 @@ Exercises are written once, in the instructor's notebooks (see README, "Writing 
   cell goes, along with the two directive cells and every ``instructor-only`` cell;
 * cells that call a ``check_*`` function lose their outputs (the instructor's say PASS); run by a
   student, they print "not implemented yet" until the stub is filled in;
+* cells tagged ``uses-answer`` (they run the reader's answer, e.g. chapter 6's training with the
+  reader's ``lstm_backward``) keep their outputs and are tagged ``raises-exception``: they fail until
+  the exercise is done;
+* the notebook's metadata names its chapter (``lstm_course.chapter``), which the grader reads;
+* the set-up cell installs the package from the student edition's repository, if one is named;
 * everything else is unchanged, outputs included.
 
-:func:`write_student_edition` writes the student notebooks with the book's configuration and builds
-the student HTML book from them (``python -m lstm_course student-edition OUT_DIR``).
+:func:`write_student_edition` writes the student notebooks, the package (which holds no answer: the
+answers live in the instructor's solution cells only), the book's configuration, and builds the
+student HTML book from them (``python -m lstm_course student-edition OUT_DIR [--repository URL]``).
+``--repository`` names where the student edition will be published: its Colab and Binder buttons and
+its set-up cells point there. Without it the student book has no launch buttons; it never points at
+the instructor's repository. A re-run replaces exactly the files the previous run wrote (listed, with
+their SHA-256, in ``.student-edition``) and refuses to touch anything else: a student's or an
+instructor's own files in that folder (submissions, grades) are never deleted or overwritten.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import re
 import shutil
 from pathlib import Path
@@ -42,12 +55,28 @@ SOLUTION_START = re.compile(r"^\s*`{3,}\s*\{solution-start\}")
 SOLUTION_END = re.compile(r"^\s*`{3,}\s*\{solution-end\}")
 INSTRUCTOR_ONLY = "instructor-only"
 EXPECTED_ERROR = "raises-exception"
+USES_ANSWER = "uses-answer"
+SETUP_TAG = "course-setup"
 BOOK_FILES = ("_config.yml", "_toc.yml", "intro.md", "bibliography.md", "references.bib")
-# What the notebooks and the book read: ../results, ../benchmarks, MathJax, the Sphinx extension.
-BOOK_FOLDERS = ("chapters", "course", "results", "benchmarks", "_static_offline", "_ext")
+PACKAGE_FILES = ("pyproject.toml", "requirements.txt")
+# What the notebooks and the book read: ../results, ../benchmarks, MathJax, the Sphinx extension; and
+# the package itself, so that the published student edition installs with pip.
+BOOK_FOLDERS = ("chapters", "course", "results", "benchmarks", "_static_offline", "_ext", "lstm_course")
 INSTRUCTOR_PAGES = ("course/instructor_guide",)
-MARKER = ".student-edition"
 """Pages of the book left out of the student edition (and out of its table of contents)."""
+MARKER = ".student-edition"
+REPOSITORY_LINE = re.compile(r"^COURSE_REPOSITORY = .*?(?=  #|$)", re.MULTILINE)
+README = """# LSTM from the ground up: student edition
+
+The course's chapters as notebooks, with the exercises to do, and the course's package `lstm_course`.
+Install and open:
+
+    python -m venv .venv && .venv/bin/pip install -r requirements.txt -e .
+    .venv/bin/jupyter lab chapters/
+
+Each chapter's implement exercises have a cell that checks your answer (`check_...`). Cells that use
+an answer (for example, training with your own backward pass) work once the exercise is done.
+"""
 
 
 def has_solution_block(source: str) -> bool:
@@ -84,9 +113,15 @@ def _clear_outputs(cell) -> None:
     cell["execution_count"] = None
 
 
-def student_notebook(notebook):
-    """A student's copy of an instructor's notebook (``nbformat.NotebookNode``); the input is not modified."""
+def student_notebook(notebook, chapter: str | None = None, repository: str | None = None):
+    """A student's copy of an instructor's notebook (``nbformat.NotebookNode``); the input is not modified.
+
+    ``chapter`` (the notebook's file name without ``.ipynb``) goes into its metadata for the grader;
+    ``repository`` into its set-up cell (none: the cell does not install from anywhere).
+    """
     notebook = copy.deepcopy(notebook)
+    if chapter is not None:
+        notebook.metadata["lstm_course"] = {"chapter": chapter}
     cells, inside_solution = [], False
     for number, cell in enumerate(notebook.cells):
         source = cell.source
@@ -110,6 +145,10 @@ def student_notebook(notebook):
             continue
         elif cell.cell_type == "code" and CHECK_CALL.search(source):
             _clear_outputs(cell)
+        elif cell.cell_type == "code" and USES_ANSWER in _tags(cell):
+            cell.metadata["tags"] = sorted(set(_tags(cell)) | {EXPECTED_ERROR})
+        if cell.cell_type == "code" and SETUP_TAG in _tags(cell):
+            cell.source = REPOSITORY_LINE.sub(f"COURSE_REPOSITORY = {repository or ''!r}", cell.source, count=1)
         cells.append(cell)
     if inside_solution:
         raise ValueError("solution-start without solution-end")
@@ -117,13 +156,14 @@ def student_notebook(notebook):
     return notebook
 
 
-def write_student_notebooks(source_root: Path, out_dir: Path) -> list[Path]:
+def write_student_notebooks(source_root: Path, out_dir: Path, repository: str | None = None) -> list[Path]:
     """Copy the book's files into ``out_dir`` with every chapter notebook replaced by its student copy."""
     source_root, out_dir = Path(source_root), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name in BOOK_FILES:
+    for name in (*BOOK_FILES, *PACKAGE_FILES):
         shutil.copy2(source_root / name, out_dir / name)
-    _student_config(out_dir / "_config.yml")
+    (out_dir / "README.md").write_text(README)
+    _student_config(out_dir / "_config.yml", repository)
     _student_toc(out_dir / "_toc.yml")
     written = []
     for folder in BOOK_FOLDERS:
@@ -138,16 +178,19 @@ def write_student_notebooks(source_root: Path, out_dir: Path) -> list[Path]:
             target = out_dir / path.relative_to(source_root)
             target.parent.mkdir(parents=True, exist_ok=True)
             if path.suffix == ".ipynb":
-                nbformat.write(student_notebook(nbformat.read(path, as_version=4)), target)
+                student = student_notebook(nbformat.read(path, as_version=4), chapter=path.stem, repository=repository)
+                nbformat.write(student, target)
                 written.append(target)
             else:
                 shutil.copy2(path, target)
     return written
 
 
-def _student_config(path: Path) -> None:
+def _student_config(path: Path, repository: str | None) -> None:
     config = yaml.safe_load(path.read_text())
     config["title"] = f"{config.get('title', 'LSTM from the ground up')} (student edition)"
+    # The launch buttons open the student edition's own repository, or do not appear: never the instructor's.
+    config.setdefault("repository", {})["url"] = repository or ""
     sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
     sphinx_config["hide_solutions"] = True  # belt and braces: the directives are already gone
     path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
@@ -176,24 +219,81 @@ def _student_toc(path: Path) -> None:
     path.write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
 
 
-def write_student_edition(out_dir, source_root=None, build: bool = True) -> dict:
-    """Student notebooks (and, with ``build``, the student HTML book) under ``out_dir``; returns a summary."""
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _files_under(folder: Path) -> set[Path]:
+    return {path for path in folder.rglob("*") if path.is_file() or path.is_symlink()}
+
+
+def check_repository(repository: str | None) -> str | None:
+    if repository is not None and not re.fullmatch(r"https://[^\s/]+/\S+", repository):
+        raise ValueError(f"--repository {repository}: expected the https:// address of the student edition's "
+                         "repository, e.g. https://github.com/OWNER/lstm-course-student")
+    return repository
+
+
+def _remove_previous_edition(out_dir: Path) -> None:
+    """Delete the files the previous run wrote and nothing else; refuse if one of them was changed since."""
+    try:
+        written = json.loads((out_dir / MARKER).read_text())["files"]
+    except (ValueError, KeyError, TypeError, OSError):
+        raise FileExistsError(f"{out_dir / MARKER}: unreadable, so which files the last run wrote is unknown; "
+                              "expected a new folder (nothing in it was deleted)") from None
+    paths = {out_dir / name: digest for name, digest in written.items()}
+    changed = [str(path.relative_to(out_dir)) for path, digest in paths.items()
+               if path.is_file() and _sha256(path) != digest]
+    if changed:
+        raise FileExistsError(f"{out_dir}: {len(changed)} file(s) written by the last run were changed since "
+                              f"(e.g. {changed[0]}); move them away and run again (nothing was deleted)")
+    for path in paths:
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+    for folder in sorted({parent for path in paths for parent in path.parents if out_dir in parent.parents},
+                         key=lambda folder: len(folder.parts), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    (out_dir / MARKER).unlink()
+
+
+def write_student_edition(out_dir, source_root=None, build: bool = True, repository: str | None = None) -> dict:
+    """Student notebooks, package and (with ``build``) HTML book under ``out_dir``; returns a summary."""
     source_root = Path(source_root) if source_root else Path(__file__).resolve().parents[1]
     out_dir = Path(out_dir)
+    repository = check_repository(repository)
     inside = [source_root.resolve() / folder for folder in BOOK_FOLDERS]
     if out_dir.resolve() == source_root.resolve() or any(folder in out_dir.resolve().parents for folder in inside):
         raise ValueError(f"{out_dir}: expected a folder outside the course's own chapters")
-    missing = [name for name in BOOK_FILES if not (source_root / name).is_file()]
+    missing = [name for name in (*BOOK_FILES, *PACKAGE_FILES) if not (source_root / name).is_file()]
     if missing:
         raise FileNotFoundError(f"{source_root}: expected the course's book files, missing {missing}")
     if out_dir.exists() and any(out_dir.iterdir()):
         if not (out_dir / MARKER).exists():
             raise FileExistsError(f"{out_dir}: exists and is not an earlier student edition; expected an empty "
                                   "or new folder (nothing in it is deleted)")
-        shutil.rmtree(out_dir)  # an earlier student edition: replace it whole, so no stale page survives
-    notebooks = write_student_notebooks(source_root, out_dir)
-    (out_dir / MARKER).write_text("Written by `python -m lstm_course student-edition`; rewritten by the next run.\n")
-    summary = {"out_dir": str(out_dir), "notebooks": len(notebooks)}
+        _remove_previous_edition(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    before = _files_under(out_dir)  # a student's or instructor's own files: kept, and never overwritten
+    with_staging = out_dir / ".student-edition-staging"
+    shutil.rmtree(with_staging, ignore_errors=True)
+    notebooks = write_student_notebooks(source_root, with_staging, repository)
+    clashes = [str(path.relative_to(with_staging)) for path in _files_under(with_staging)
+               if out_dir / path.relative_to(with_staging) in before]
+    if clashes:
+        shutil.rmtree(with_staging)
+        raise FileExistsError(f"{out_dir}: holds files of its own where the student edition goes (e.g. "
+                              f"{clashes[0]}); move them away and run again (nothing was changed)")
+    for path in sorted(_files_under(with_staging)):
+        target = out_dir / path.relative_to(with_staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.replace(target)
+    shutil.rmtree(with_staging)
+    summary = {"out_dir": str(out_dir), "notebooks": len(notebooks), "repository": repository}
     if build:
         summary["html"] = str(build_book(out_dir))
+    written = sorted(_files_under(out_dir) - before)
+    manifest = {"note": "Written by `python -m lstm_course student-edition`; the next run replaces these files.",
+                "files": {str(path.relative_to(out_dir)): _sha256(path) for path in written if path.is_file()}}
+    (out_dir / MARKER).write_text(json.dumps(manifest, indent=1))
     return summary

@@ -1,129 +1,118 @@
-"""The exercise checks must pass the reference, fail wrong answers, and say what is wrong."""
+"""The public exercise checks pass the reference answers, fail wrong ones, and say what is wrong.
+
+The reference answers are the instructor's solution cells (:mod:`lstm_course.reference_answers`);
+the checks themselves use no answer: central differences, gradients by hand, or cases worked out by hand.
+"""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from lstm_course import (
-    adding_problem,
-    batching,
-    checks,
-    clipping,
-    conversions,
-    gradcheck,
-    numpy_lstm,
-    numpy_rnn,
-    optim,
-    sampling,
-)
+from lstm_course import checks, exercise_inputs, numpy_rnn, reference_answers
 from lstm_course.activations import sigmoid
+from lstm_course.exercises import catalogue
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCES = {name: function for path in sorted((ROOT / "chapters").glob("*.ipynb"))
+              for name, function in reference_answers.load(path).items()}
 
 
 def not_implemented(*args, **kwargs):
     raise NotImplementedError()
 
 
-CASES = [
-    (checks.check_rnn_step, numpy_rnn.rnn_step),
-    (checks.check_clip_grad_norm, clipping.clip_grad_norm),
-    (checks.check_numerical_gradient, gradcheck.numerical_gradient),
-    (checks.check_forget_gate,
-     lambda x_t, h_prev, W_if, W_hf, b_if, b_hf: sigmoid(x_t @ W_if.T + b_if + h_prev @ W_hf.T + b_hf)),
-    (checks.check_candidate,
-     lambda x_t, h_prev, W_ig, W_hg, b_ig, b_hg: np.tanh(x_t @ W_ig.T + b_ig + h_prev @ W_hg.T + b_hg)),
-    (checks.check_cell_update_backward, lambda d_c, c_prev, forget_gate, input_gate, candidate: {
-        "c_prev": d_c * forget_gate, "forget_gate": d_c * c_prev, "input_gate": d_c * candidate,
-        "candidate": d_c * input_gate}),
-    (checks.check_hidden_state, numpy_lstm.hidden_state),
-    (checks.check_lstm_step, numpy_lstm.lstm_step),
-    (checks.check_adam_update, optim.adam_update),
-    (checks.check_keras_lstm_to_torch, conversions.keras_lstm_to_torch),
-    (checks.check_adding_targets, adding_problem.targets_from_inputs),
-    (checks.check_gru_step, checks.gru_step_reference),
-    (checks.check_streams, batching.streams),
-    (checks.check_next_character_distribution, sampling.next_character_distribution),
-    (checks.check_shard, batching.shard),
-]
+def changed(name, **replacements):
+    """The reference answer with some of its outputs replaced: ``replacements[key](kwargs, output)``."""
+    def wrong(**kwargs):
+        output = REFERENCES[name](**kwargs)
+        return {key: replacements[key](kwargs, value) if key in replacements else value
+                for key, value in output.items()}
+    return wrong
 
 
-WRONG_ANSWERS = [
-    (checks.check_forget_gate,  # tanh where the gate needs a sigmoid
-     lambda x_t, h_prev, W_if, W_hf, b_if, b_hf: np.tanh(x_t @ W_if.T + b_if + h_prev @ W_hf.T + b_hf)),
-    (checks.check_candidate,  # sigmoid where the candidate needs a tanh
-     lambda x_t, h_prev, W_ig, W_hg, b_ig, b_hg: sigmoid(x_t @ W_ig.T + b_ig + h_prev @ W_hg.T + b_hg)),
-    (checks.check_cell_update_backward, lambda d_c, c_prev, forget_gate, input_gate, candidate: {  # misses f
-        "c_prev": d_c, "forget_gate": d_c * c_prev, "input_gate": d_c * candidate, "candidate": d_c * input_gate}),
-    (checks.check_hidden_state, lambda output_gate, cell_state: np.tanh(output_gate * cell_state)),
-    (checks.check_lstm_step, lambda **kw: numpy_lstm.lstm_step(**{**kw, "b_hh": 0 * kw["b_hh"]})),
-    (checks.check_adam_update, lambda param, grad, m, v, step, lr, beta1, beta2, eps: optim.adam_update(
-        param, grad, m, v, 1, lr, beta1, beta2, eps)),  # forgets the bias correction's step
-    (checks.check_keras_lstm_to_torch, lambda kernel, recurrent_kernel, bias: {  # forgets to transpose
-        "weight_ih_l0": kernel.reshape(kernel.shape[::-1]), "weight_hh_l0": recurrent_kernel.T,
-        "bias_ih_l0": bias, "bias_hh_l0": 0 * bias}),
-    (checks.check_adding_targets, lambda inputs: 0.5 + (inputs[..., 0] * inputs[..., 1]).sum(0) / 4),  # counts -1 too
-    (checks.check_gru_step,  # ignores the previous hidden state
-     lambda x_t, h_prev, W_ih, W_hh, b_ih, b_hh: checks.gru_step_reference(x_t, 0 * h_prev, W_ih, W_hh, b_ih, b_hh)),
-    (checks.check_streams, lambda ids, batch_size: batching.streams(ids[::-1].copy(), batch_size)),  # wrong order
-    (checks.check_next_character_distribution,  # samples the unknown id, ignores top_k
-     lambda logits, temperature, top_k: torch.softmax(logits / temperature, 0)),
-    (checks.check_shard, lambda array, rank, world_size: array[:, rank::world_size]),  # interleaved, not blocks
-]
+WRONG_ANSWERS = {
+    "rnn_step_jacobian": lambda x_t, h_prev, W_ih, W_hh, b_ih, b_hh:  # forgets tanh'
+        np.broadcast_to(W_hh, (len(x_t), *W_hh.shape)).copy(),
+    "complex_step_gradient": lambda f, x, h:  # central differences: good to 1e-10, not 1e-12
+        np.array([(f(x + e) - f(x - e)) / 2e-5 for e in 1e-5 * np.eye(x.size).reshape(-1, *x.shape)]).reshape(x.shape),
+    "forget_gate_backward": changed("forget_gate_backward", b_hf=lambda kwargs, value: 0 * value),
+    "write_backward": changed("write_backward", z_g=lambda kwargs, value: kwargs["d_write"] * sigmoid(kwargs["z_i"])),
+    "cell_update_backward": changed("cell_update_backward", c_prev=lambda kwargs, value: kwargs["d_c"]),
+    "hidden_state_backward": changed("hidden_state_backward",
+                                     cell_state=lambda kwargs, value: kwargs["d_h"] * kwargs["output_gate"]),
+    "lstm_step_backward": changed("lstm_step_backward", c_prev=lambda kwargs, value: kwargs["d_c"]),
+    "lstm_backward": changed("lstm_backward", W_hh=lambda kwargs, value: value / kwargs["x"].shape[0]),
+    "keras_gru_to_torch": lambda kernel, recurrent_kernel, bias: {  # keeps Keras's gate order z, r, h
+        "weight_ih_l0": kernel.T.copy(), "weight_hh_l0": recurrent_kernel.T.copy(),
+        "bias_ih_l0": bias[0].copy(), "bias_hh_l0": bias[1].copy()},
+    "temporal_order_targets": lambda inputs: 2 * (inputs[-1].argmax(-1) == 5) + 0,  # reads the last step only
+    "gru_step_backward": changed("gru_step_backward", h_prev=lambda kwargs, value: value - kwargs["d_h"]),
+    "top_p_distribution": lambda logits, temperature, top_p:  # keeps id 0
+        torch.softmax(logits.double() / temperature, 0),
+    "ddp_buckets": lambda sizes, bucket_cap: np.arange(len(sizes)) * 0,  # one bucket for everything
+}
 
 
-@pytest.mark.parametrize("check, wrong", WRONG_ANSWERS)
-def test_wrong_answers_score_zero(check, wrong):
-    result = check(wrong, verbose=False)
-    assert not result.passed and result.score == 0 and "differ" in result.message
+def test_every_exercise_has_a_reference_and_a_wrong_answer():
+    implement = [exercise.check for exercise in catalogue(ROOT / "chapters") if exercise.kind == "implement"]
+    assert sorted(REFERENCES) == sorted(WRONG_ANSWERS) == sorted(implement) == sorted(exercise_inputs.EXERCISES)
 
 
-@pytest.mark.parametrize("check, reference", CASES)
-def test_reference_scores_full_marks(check, reference, capsys):
-    result = check(reference)
+@pytest.mark.parametrize("name", sorted(WRONG_ANSWERS))
+def test_wrong_answers_score_zero(name):
+    result = getattr(checks, f"check_{name}")(WRONG_ANSWERS[name], verbose=False)
+    assert not result.passed and result.score == 0 and "differ" in result.message, result.message
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCES))
+def test_reference_scores_full_marks(name, capsys):
+    result = getattr(checks, f"check_{name}")(REFERENCES[name])
     assert result.passed and result.score == result.max_score == 1
     assert capsys.readouterr().out.startswith("PASS")
 
 
-@pytest.mark.parametrize("check, reference", CASES)
-def test_stub_is_reported_as_not_implemented(check, reference, capsys):
-    result = check(not_implemented)
+@pytest.mark.parametrize("name", sorted(REFERENCES))
+def test_stub_is_reported_as_not_implemented(name, capsys):
+    result = getattr(checks, f"check_{name}")(not_implemented)
     assert not result.passed and result.score == 0
     assert "not implemented yet" in capsys.readouterr().out
 
 
 def test_wrong_values_report_entries_and_size_of_the_difference():
-    def forgets_the_recurrent_bias(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
-        return np.tanh(x_t @ W_ih.T + b_ih + h_prev @ W_hh.T)
+    def transposed(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+        return REFERENCES["rnn_step_jacobian"](x_t, h_prev, W_ih, W_hh.T, b_ih, b_hh)
 
-    result = checks.check_rnn_step(forgets_the_recurrent_bias, verbose=False)
+    result = checks.check_rnn_step_jacobian(transposed, verbose=False)
     assert result.score == 0
     assert "entries differ; the largest difference is" in result.message
     assert "expected" in result.message and "got" in result.message
 
 
 def test_wrong_shape_is_named():
-    result = checks.check_rnn_step(lambda **kwargs: numpy_rnn.rnn_step(**kwargs).T, verbose=False)
-    assert "expected shape (3, 5), got (5, 3)" in result.message
+    def one_row(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+        return 1 - numpy_rnn.rnn_step(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) ** 2
+
+    result = checks.check_rnn_step_jacobian(one_row, verbose=False)
+    assert "expected shape (1, 1, 1), got (1, 1)" in result.message
 
 
 def test_a_crash_is_reported_not_raised():
-    result = checks.check_rnn_step(lambda **kwargs: 1 / 0, verbose=False)
+    result = checks.check_rnn_step_jacobian(lambda **kwargs: 1 / 0, verbose=False)
     assert "raised ZeroDivisionError" in result.message
 
 
-def test_clip_that_forgets_to_return_the_norm_is_caught():
-    result = checks.check_clip_grad_norm(lambda grads, max_norm: clipping.clip_grad_norm(grads, max_norm)[0],
-                                         verbose=False)
-    assert not result.passed and "expected a tuple of 2 values" in result.message
+def test_a_missing_gradient_is_named():
+    def forgets_the_biases(**kwargs):
+        return {key: value for key, value in REFERENCES["forget_gate_backward"](**kwargs).items()
+                if not key.startswith("b_")}
+
+    result = checks.check_forget_gate_backward(forgets_the_biases, verbose=False)
+    assert not result.passed and "expected keys" in result.message
 
 
-def test_one_sided_difference_is_caught_as_inaccurate():
-    def forward_difference(f, x, eps=1e-6):
-        gradient = np.zeros_like(x)
-        base = f(x)
-        for index in np.ndindex(x.shape):
-            x[index] += eps
-            gradient[index] = (f(x) - base) / eps
-            x[index] -= eps
-        return gradient
-
-    assert not checks.check_numerical_gradient(forward_difference, verbose=False).passed
+def test_the_checks_use_no_reference_answer():
+    """The public checks compute their expectations from the forward passes, by hand or numerically."""
+    source = (ROOT / "lstm_course" / "checks.py").read_text()
+    assert "reference_answers" not in source and "solution" not in source.lower()

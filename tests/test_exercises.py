@@ -3,10 +3,11 @@
 from collections import Counter
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from lstm_course import checks, exercise_inputs, reference_answers
-from lstm_course.exercises import KINDS, catalogue, exercises_in_notebook
+from lstm_course.exercises import CHECK_CALL, KINDS, catalogue, exercises_in_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -32,3 +33,14 @@ def test_reference_answers_pass_the_public_checks(path):
     """Each solution cell runs on its own (the grader runs it so) and passes the chapter's public check."""
     for name, reference in reference_answers.load(path).items():
         assert getattr(checks, f"check_{name}")(reference, verbose=False).passed, name
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
+def test_every_committed_check_cell_says_pass(path):
+    """The instructor's notebook shows its reference answers passing their checks."""
+    notebook = nbformat.read(path, as_version=4)
+    check_cells = [cell for cell in notebook.cells if cell.cell_type == "code" and CHECK_CALL.search(cell.source)]
+    assert len(check_cells) == sum(exercise.kind == "implement" for exercise in exercises_in_notebook(path))
+    for cell in check_cells:
+        printed = "".join(output.get("text", "") for output in cell.outputs)
+        assert printed.startswith("PASS"), (cell.source, printed)

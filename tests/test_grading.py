@@ -25,7 +25,7 @@ from lstm_course.student_edition import student_notebook
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = "04_cell_state_update"
 NAME = grading.implement_exercises()[CHAPTER][0]
-THREE_EXERCISES = "01_why_rnns_forget"
+TWO_EXERCISES = "01_why_rnns_forget"
 TIMEOUT = 15
 
 needs_bubblewrap = pytest.mark.skipif(
@@ -172,6 +172,16 @@ def {NAME}(*args, **kwargs):
 """,
         "answers_the_public_inputs": public_seed_lookup(),
         "kills_itself": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
+        "answers_with_autograd": f"""
+import numpy as np
+import torch
+def {NAME}(d_c, c_prev, forget_gate, input_gate, candidate):
+    inputs = {{name: torch.tensor(value, requires_grad=True) for name, value in
+              dict(c_prev=c_prev, forget_gate=forget_gate, input_gate=input_gate, candidate=candidate).items()}}
+    c_t = inputs["forget_gate"] * inputs["c_prev"] + inputs["input_gate"] * inputs["candidate"]
+    (c_t * torch.tensor(d_c)).sum().backward()
+    return {{name: tensor.grad.numpy() for name, tensor in inputs.items()}}
+""",
     }
 
 
@@ -193,9 +203,9 @@ def batch(tmp_path_factory):
         paths.append(write_submission(folder, name, code))
         paths.append(write_submission(folder, f"honest_after_{name}", honest_code()))
     paths.append(write_submission(folder, "slow_but_within_limits", "import time\ntime.sleep(3)", honest_code()))
-    first_of_three = reference_answers.solution_sources(ROOT / "chapters" / f"{THREE_EXERCISES}.ipynb")[0]
-    paths.append(write_submission(folder, "only_one_of_three", "import numpy as np", first_of_three,
-                                  chapter=THREE_EXERCISES))
+    first_of_two = reference_answers.solution_sources(ROOT / "chapters" / f"{TWO_EXERCISES}.ipynb")[0]
+    paths.append(write_submission(folder, "only_one_of_two", "import numpy as np", first_of_two,
+                                  chapter=TWO_EXERCISES))
     paths.append(write_submission(folder, "no_chapter", honest_code(), chapter=None))
     (folder / "not_json.ipynb").write_text("{ this is not JSON")
     (folder / "not_a_notebook.ipynb").write_text(json.dumps({"name": "a JSON file"}))
@@ -234,6 +244,14 @@ def test_every_attack_scores_zero(batch):
     assert "not defined" in rows["reads_the_instructor_notebooks"]["feedback"]
     assert "expected numbers" in rows["returns_objects_equal_to_anything"]["feedback"]
     assert "differ" in rows["answers_the_public_inputs"]["feedback"]
+    assert "torch" in rows["answers_with_autograd"]["feedback"]  # PyTorch is hidden from chapter 4's grading
+
+
+def test_the_autograd_attack_is_a_correct_answer_outside_the_sandbox():
+    """Control: with PyTorch in reach, autograd answers the exercise; only the sandbox stops it."""
+    namespace = {}
+    exec(attacks([])["answers_with_autograd"], namespace)
+    assert getattr(checks, f"check_{NAME}")(namespace[NAME], verbose=False).passed
 
 
 def test_the_public_check_is_fooled_where_the_grader_is_not():
@@ -244,9 +262,9 @@ def test_the_public_check_is_fooled_where_the_grader_is_not():
 
 
 def test_the_maximum_comes_from_the_catalogue(batch):
-    row = batch["rows"]["only_one_of_three"]
-    assert len(grading.implement_exercises()[THREE_EXERCISES]) == 3
-    assert (row["status"], row["score"], row["max_score"]) == ("ok", "1", "3")
+    row = batch["rows"]["only_one_of_two"]
+    assert len(grading.implement_exercises()[TWO_EXERCISES]) == 2
+    assert (row["status"], row["score"], row["max_score"]) == ("ok", "1", "2")
 
 
 def test_no_file_outside_the_sandbox_changed_and_no_process_survived(batch):
@@ -261,7 +279,7 @@ def test_bad_files_get_a_row_with_their_reason(batch):
     assert rows["not_json"]["status"].startswith("invalid notebook: not JSON")
     assert rows["not_a_notebook"]["status"].startswith("invalid notebook")
     assert rows["no_chapter"]["status"] == "no chapter in its metadata; grade it with --chapter NAME"
-    assert rows["instructor"]["forget_gate"] == ""  # an exercise of another chapter: empty, not zero
+    assert rows["instructor"]["forget_gate_backward"] == ""  # an exercise of another chapter: empty, not zero
 
 
 def grade_alone(tmp_path, code: str, **limits):

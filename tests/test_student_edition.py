@@ -1,20 +1,24 @@
 """The student edition: stubs instead of solutions, nothing of a solution in any student file, and it runs."""
 
 import html
+import json
 import re
 import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from nbclient import NotebookClient
 
 from lstm_course.book import build_book
 from lstm_course.exercises import CHECK_CALL
 from lstm_course.student_edition import (
     EXPECTED_ERROR,
+    MARKER,
     SOLUTION_END,
     SOLUTION_START,
+    _student_config,
     stub_solutions,
     student_notebook,
     write_student_edition,
@@ -54,21 +58,52 @@ def test_it_never_deletes_a_folder_it_did_not_write(tmp_path):
     with pytest.raises(FileExistsError, match="not an earlier student edition"):
         write_student_edition(precious, ROOT, build=False)
     assert (precious / "chapter1.tex").read_text() == "months of work"
+
+
+def test_a_rerun_replaces_its_own_files_and_keeps_everyone_elses(tmp_path):
     edition = tmp_path / "edition"
     write_student_edition(edition, ROOT, build=False)
-    (edition / "chapters" / "stale.ipynb").write_text("{}")
-    write_student_edition(edition, ROOT, build=False)  # a second run replaces the first whole
-    assert not (edition / "chapters" / "stale.ipynb").exists()
-    assert len(list((edition / "chapters").glob("*.ipynb"))) == len(CHAPTERS)
+    (edition / "submissions").mkdir()
+    (edition / "submissions" / "ada.ipynb").write_text("{}")
+    (edition / "grades.csv").write_text("submission,score,max_score,status\n")
+    (edition / "chapters" / "my_notes.ipynb").write_text("{}")
+    written_before = json.loads((edition / MARKER).read_text())["files"]
+    (edition / "chapters" / "01_why_rnns_forget.ipynb").unlink()  # gone: the next run writes it again
+    write_student_edition(edition, ROOT, build=False)
+    assert (edition / "submissions" / "ada.ipynb").read_text() == "{}"
+    assert (edition / "grades.csv").exists() and (edition / "chapters" / "my_notes.ipynb").exists()
+    assert json.loads((edition / MARKER).read_text())["files"] == written_before
+    # A file it wrote but someone changed since: it refuses, and deletes nothing.
+    (edition / "chapters" / "02_forget_gate.ipynb").write_text('{"cells": []}')
+    with pytest.raises(FileExistsError, match="changed since"):
+        write_student_edition(edition, ROOT, build=False)
+    assert (edition / "chapters" / "02_forget_gate.ipynb").read_text() == '{"cells": []}'
+    assert (edition / "chapters" / "03_input_gate_and_candidate.ipynb").exists()
 
 
-def split_instructor_notebook(notebook) -> tuple[list[str], list[str]]:
-    """(solution lines, public text) of an instructor notebook, found independently of the student edition.
+def test_the_repository_decides_the_launch_buttons_and_the_set_up_cell(tmp_path):
+    config = tmp_path / "_config.yml"
+    for repository, expected in ((None, ""), ("https://github.com/example/student", "https://github.com/example/student")):
+        config.write_text("title: T\nrepository:\n  url: https://github.com/instructor/with-solutions\n")
+        _student_config(config, repository)
+        assert yaml.safe_load(config.read_text())["repository"]["url"] == expected
+    instructor = nbformat.read(CHAPTERS[0], as_version=4)
+    setup = student_notebook(instructor, repository="https://github.com/example/student").cells[1].source
+    assert "COURSE_REPOSITORY = 'https://github.com/example/student'  #" in setup
+    assert "COURSE_REPOSITORY = ''  #" in student_notebook(instructor).cells[1].source
+    with pytest.raises(ValueError, match="expected the https:// address"):
+        write_student_edition(tmp_path / "edition", ROOT, build=False, repository="github.com/x")
 
-    Solution: the lines between the solution markers, and every cell between solution-start and
-    solution-end other than an implement exercise's stub cell. Public: everything else, outputs included.
+
+def split_instructor_notebook(notebook) -> tuple[list[str], list[str], list[str]]:
+    """(answer lines, other solution lines, public text) of an instructor notebook, found independently of
+    the student edition.
+
+    Answers: the lines between the solution markers of the graded (implement) exercises. Other solution
+    lines: every other line of a solution dropdown (warm-up and experiment answers) or of an
+    instructor-only cell. Public: everything else, outputs included.
     """
-    solution, public, inside_dropdown = [], [], False
+    answers, solution, public, inside_dropdown = [], [], [], False
     for cell in notebook.cells:
         if cell.cell_type == "markdown" and "{solution-start}" in cell.source:
             inside_dropdown = True
@@ -80,26 +115,47 @@ def split_instructor_notebook(notebook) -> tuple[list[str], list[str]]:
         if "### BEGIN SOLUTION" in cell.source:
             begin = next(i for i, line in enumerate(lines) if line.strip() == "### BEGIN SOLUTION")
             end = next(i for i, line in enumerate(lines) if line.strip() == "### END SOLUTION")
-            solution += lines[begin + 1 : end]
+            answers += lines[begin + 1 : end]
             public += lines[:begin] + lines[end + 1 :]
         elif inside_dropdown or "instructor-only" in cell.metadata.get("tags", []):
             solution += lines
         else:
             public += lines
             public += [nbformat.writes(nbformat.v4.new_notebook(cells=[cell]))] if cell.cell_type == "code" else []
-    return [line.strip() for line in solution if line.strip()], public
+    def stripped(lines):
+        return [line.strip() for line in lines if line.strip()]
+
+    return stripped(answers), stripped(solution), public
+
+
+SYNTAX_ONLY = re.compile(r"^(return|else|try|finally|pass|break|continue)?[\s\[\]{}():,]*$")
+"""Lines with nothing of an answer in them (``return {``, ``})``): they occur everywhere."""
 
 
 def secret_lines() -> dict[str, set[str]]:
-    """Per chapter, the solution lines that appear nowhere in the public part of any instructor notebook."""
+    """Per chapter, the lines no student file may contain.
+
+    Every line of every graded answer (at least 8 characters and more than syntax), even where the same
+    line also occurs in a public cell or in the package: an answer on the page is an answer given away.
+    Of the other solution lines (worked answers to warm-ups and experiments), those that appear nowhere
+    in the public part of any instructor notebook, the package or the benchmarks.
+    """
     split = {path.stem: split_instructor_notebook(nbformat.read(path, as_version=4)) for path in CHAPTERS}
-    public = "\n".join(line for _, public_lines in split.values() for line in public_lines)
-    # The package and the benchmarks are public code every student has (the student edition copies the
-    # benchmarks, which chapters 6 and 7 run): a solution line that repeats one of their lines is no secret.
+    public = "\n".join(line for _, _, public_lines in split.values() for line in public_lines)
     public += "\n".join(path.read_text() for folder in ("lstm_course", "benchmarks")
                         for path in (ROOT / folder).glob("*.py"))
-    return {chapter: {line for line in solution if len(line) >= MIN_LINE_LENGTH and line not in public}
-            for chapter, (solution, _) in split.items()}
+    return {chapter: {line for line in answers if len(line) >= MIN_LINE_LENGTH and not SYNTAX_ONLY.match(line)}
+            | {line for line in solution if len(line) >= MIN_LINE_LENGTH and line not in public}
+            for chapter, (answers, solution, _) in split.items()}
+
+
+def test_every_answer_line_is_searched():
+    """The search covers every graded answer's lines but pure syntax, public or not."""
+    secrets = set().union(*secret_lines().values())
+    for path in CHAPTERS:
+        answers, _, _ = split_instructor_notebook(nbformat.read(path, as_version=4))
+        assert {line for line in answers if len(line) >= MIN_LINE_LENGTH and not SYNTAX_ONLY.match(line)} <= secrets
+    assert "return derivatives" in secrets  # short and generic-looking, still an answer's line
 
 
 def readable_text(path: Path) -> str | None:
@@ -127,11 +183,21 @@ def leaked_lines(folder: Path, secrets: set[str]) -> dict[str, list[str]]:
     return leaks
 
 
+REPOSITORY = "https://github.com/example/lstm-course-student"
+
+
 @pytest.fixture(scope="module")
 def student_edition(tmp_path_factory):
     out = tmp_path_factory.mktemp("student")
-    summary = write_student_edition(out, ROOT, build=True)
+    summary = write_student_edition(out, ROOT, build=True, repository=REPOSITORY)
     return out, summary
+
+
+def test_launch_buttons_open_the_student_repository(student_edition):
+    _, summary = student_edition
+    page = (Path(summary["html"]) / "chapters" / "02_forget_gate.html").read_text()
+    assert "colab.research.google.com/github/example/lstm-course-student" in page
+    assert "mybinder.org" in page
 
 
 def test_no_solution_line_reaches_any_student_file(student_edition):
