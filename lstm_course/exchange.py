@@ -19,7 +19,7 @@ import numpy as np
 
 from lstm_course.exercise_inputs import Function, Tensor, Trial
 
-NUMERIC_KINDS = "biuf"  # bool, signed and unsigned integers, floats
+NUMERIC_KINDS = "biuf"  # bool, signed and unsigned integers, floats (not complex, not structured)
 
 
 def encode_inputs(trials_by_exercise: Mapping[str, list[Trial]]) -> tuple[dict, dict[str, np.ndarray]]:
@@ -117,9 +117,13 @@ def read_npz(data: bytes, max_bytes: int) -> dict[str, np.ndarray]:
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
+        for key, array in arrays.items():
+            if type(array) is not np.ndarray:  # a member that is not .npy data comes back as raw bytes
+                raise ValueError(f"{key[:60]}: not an array")
+            if array.dtype.kind not in NUMERIC_KINDS or array.dtype.fields is not None:
+                raise ValueError(f"{key[:60]}: {array.dtype} array; expected numbers")
+    except ValueError:
+        raise
     except Exception as error:  # a hostile file can fail in many ways; none of them is trusted
         raise ValueError(f"unreadable .npz ({type(error).__name__}: {str(error)[:100]})") from None
-    for key, array in arrays.items():
-        if array.dtype.kind not in NUMERIC_KINDS:
-            raise ValueError(f"{key}: {array.dtype} array; expected numbers")
     return arrays

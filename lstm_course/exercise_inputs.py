@@ -163,22 +163,26 @@ class Inputs:
     atol: float = 1e-8
     rtol: float = 1e-6
     torch: bool = False
-    """Whether the exercise takes or returns tensors. Otherwise the grader hides PyTorch from the
-    submission, so that autograd cannot answer a backward-pass exercise."""
+    """Whether the exercise takes or returns tensors. Otherwise the grader hides PyTorch (and SymPy)
+    from the submission, so that autograd or symbolic differentiation cannot answer a backward pass."""
 
+
+ANALYTIC = {"atol": 1e-12, "rtol": 1e-10}
+"""How closely a derivative worked out by hand must match the reference: float64 answers agree to about
+1e-15, central differences (the package's ``gradcheck``, errors of about 1e-9) do not get this close."""
 
 EXERCISES: dict[str, Inputs] = {
-    "rnn_step_jacobian": Inputs(_rnn_step_jacobian),
+    "rnn_step_jacobian": Inputs(_rnn_step_jacobian, **ANALYTIC),
     "complex_step_gradient": Inputs(_complex_step_gradient, atol=1e-12, rtol=1e-12),
-    "forget_gate_backward": Inputs(_forget_gate_backward),
-    "write_backward": Inputs(_write_backward),
-    "cell_update_backward": Inputs(_cell_update_backward),
-    "hidden_state_backward": Inputs(_hidden_state_backward),
-    "lstm_step_backward": Inputs(_lstm_step_backward),
-    "lstm_backward": Inputs(_lstm_backward),
+    "forget_gate_backward": Inputs(_forget_gate_backward, **ANALYTIC),
+    "write_backward": Inputs(_write_backward, **ANALYTIC),
+    "cell_update_backward": Inputs(_cell_update_backward, **ANALYTIC),
+    "hidden_state_backward": Inputs(_hidden_state_backward, **ANALYTIC),
+    "lstm_step_backward": Inputs(_lstm_step_backward, **ANALYTIC),
+    "lstm_backward": Inputs(_lstm_backward, **ANALYTIC),
     "keras_gru_to_torch": Inputs(_keras_gru_to_torch, atol=0, rtol=0),
     "temporal_order_targets": Inputs(_temporal_order_targets, atol=0, rtol=0),
-    "gru_step_backward": Inputs(_gru_step_backward),
+    "gru_step_backward": Inputs(_gru_step_backward, **ANALYTIC),
     "top_p_distribution": Inputs(_top_p_distribution, atol=1e-10, torch=True),
     "ddp_buckets": Inputs(_ddp_buckets, atol=0, rtol=0),
 }

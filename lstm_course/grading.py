@@ -14,8 +14,8 @@ For each submission, one after another:
    answers (:mod:`lstm_course.reference_answers`), here, in the grader's process;
 4. run the notebook in the sandbox (:mod:`lstm_course.sandbox`, :mod:`lstm_course.submission_runner`):
    its code cells top to bottom, then its functions on the inputs; the outputs come back as data.
-   Unless an exercise of the chapter works on tensors, PyTorch is hidden from it: autograd would
-   otherwise answer any backward-pass exercise;
+   Unless an exercise of the chapter works on tensors, PyTorch and SymPy are hidden from it: they
+   would otherwise answer any backward-pass exercise;
 5. check each output (numbers only, shape, finite, close to the expected) and score, here.
 
 The submission's code only computes: it never sees the references, the comparison, the scores, the
@@ -33,6 +33,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import secrets
 import shutil
 import sys
@@ -107,7 +108,10 @@ def columns(course_root: Path = COURSE_ROOT) -> list[str]:
 
 @cache
 def references(course_root: Path, chapter: str) -> dict:
-    return reference_answers.load(course_root / "chapters" / f"{chapter}.ipynb")
+    try:
+        return reference_answers.load(course_root / "chapters" / f"{chapter}.ipynb")
+    except (ValueError, OSError) as error:
+        raise GradingError(f"the reference answers of {chapter}: {error}") from None
 
 
 def read_submission(path: Path):
@@ -122,6 +126,8 @@ def read_submission(path: Path):
         content = json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"invalid notebook: not JSON ({error.msg} at line {error.lineno})") from None
+    except (RecursionError, MemoryError) as error:
+        raise ValueError(f"invalid notebook: JSON too deeply nested or too large ({type(error).__name__})") from None
     if not isinstance(content, dict) or "cells" not in content:
         raise ValueError("invalid notebook: JSON but not a notebook (no cells)")
     try:
@@ -185,8 +191,23 @@ def _describe_keys(flat: dict) -> str:
 
 def grade_one(path, chapter: str | None = None, course_root: Path = COURSE_ROOT,
               limits: sandbox.Limits | None = None, sandboxed: bool = True, seed: int | None = None) -> Grade:
-    """Grade one submission; never raises for anything the submission does."""
-    path, limits = Path(path), limits or sandbox.Limits()
+    """Grade one submission; never raises for anything the submission does.
+
+    Raises :class:`GradingError` only for what the instructor must fix (the course's own notebooks).
+    """
+    try:
+        return _grade_one(Path(path), chapter, course_root, limits or sandbox.Limits(), sandboxed, seed)
+    except GradingError:
+        raise
+    except Exception as error:  # whatever a hostile submission triggers: its row says so, the batch goes on
+        grade = Grade(str(path), status=f"grader error: {type(error).__name__}: {str(error)[:120]}")
+        names = implement_exercises(course_root).get(chapter or "", [])
+        grade.scores, grade.max_score = dict.fromkeys(names, 0.0), float(len(names))
+        return grade
+
+
+def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandbox.Limits, sandboxed: bool,
+               seed: int | None) -> Grade:
     grade = Grade(str(path))
     if chapter is not None:  # the maximum is known before the file is even read
         names = implement_exercises(course_root).get(chapter, [])
@@ -233,19 +254,20 @@ def _run_sandboxed(notebook, trials, course_root: Path, limits: sandbox.Limits, 
     from lstm_course.corpus import cache_dir
 
     manifest, arrays = exchange.encode_inputs(trials)
-    task_dir = Path(tempfile.mkdtemp(prefix="lstm-course-task-"))
+    task_dir = Path(tempfile.mkdtemp(prefix="lstm-course-task-"))  # 0700: other users never see a submission
     try:
-        task_dir.chmod(0o755)
         nbformat.write(notebook, task_dir / "submission.ipynb")
         (task_dir / "inputs.json").write_text(json.dumps(manifest))
         np.savez(task_dir / "inputs.npz", **arrays)
-        for file in task_dir.iterdir():
-            file.chmod(0o644)
+        if sandboxed and os.geteuid() == 0:  # the runner reads them as nobody: group nogroup, nobody else
+            for path in (task_dir, *task_dir.iterdir()):
+                os.chown(path, 0, sandbox.NOBODY)
+                path.chmod(0o750 if path.is_dir() else 0o640)
         corpus = cache_dir()
         env = sandbox.environment(corpus if corpus.is_dir() else None)
         if sandboxed:
             read_only = sandbox.read_only_paths(course_root, corpus)
-            hidden = sandbox.torch_folders() if hide_torch else []
+            hidden = sandbox.differentiator_folders() if hide_torch else []
 
             def command(fd):
                 runner = [sys.executable, "-m", "lstm_course.submission_runner", str(SANDBOX_TASK), str(fd)]
@@ -269,7 +291,7 @@ def _read_result(data: bytes, limits: sandbox.Limits) -> tuple[dict, dict[str, n
         raise ValueError("the run ended before sending its outputs")
     try:
         report = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except Exception:  # JSONDecodeError, UnicodeDecodeError, RecursionError on deep nesting, ...
         raise ValueError("an unreadable report") from None
     if not isinstance(report, dict):
         raise ValueError("an unreadable report")
@@ -333,6 +355,13 @@ def grade(submissions, out, timeout: float = DEFAULT_TIMEOUT, force: bool = Fals
                            "(Debian/Ubuntu: apt install bubblewrap), or pass --unsandboxed to grade anyway without one")
     if not sandboxed and log:
         log("warning: " + UNSANDBOXED_WARNING)
+    elif log:
+        probe = sandbox.ControlGroup.create(f"lstm-course-probe-{os.getpid()}", limits)
+        if probe is None:
+            log("note: no control group can be created here, so memory and processes are capped per process, "
+                "not for each submission as a whole (run the grader as root on Linux for that)")
+        else:
+            probe.remove()
     rows = read_grades(out)
     for number, submission in enumerate(map(str, submissions), start=1):
         if submission in rows and not force:

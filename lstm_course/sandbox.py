@@ -10,12 +10,15 @@ What the submission sees (:func:`bubblewrap_command`):
 * not at all: the network, the instructor's notebooks, other submissions, the grades file, the
   grader's processes (a PID namespace of its own: when the sandbox ends, every process it started dies).
 
-PyTorch is hidden (an empty folder) from submissions whose exercises do not need it, so that its
-autograd cannot answer a backward-pass exercise.
+PyTorch and SymPy are hidden (empty folders) from submissions whose exercises do not need them, so
+that autograd or symbolic differentiation cannot answer a backward-pass exercise.
 
-Limits (:class:`Limits`): memory (address space), CPU time, processes, disk, and bytes of output,
-both printed output and the result it sends back; run as root, the runner inside gives up root for
-``nobody``. :func:`run` enforces the wall-clock timeout and the output limits from outside.
+Limits (:class:`Limits`): memory, CPU time, processes, open files, disk, and bytes of output, both
+printed output and the result it sends back; run as root, the runner inside gives up root for
+``nobody``. Memory and processes are capped per process (``RLIMIT_AS``, ``RLIMIT_NPROC``) and, where
+the grader may create a control group (:class:`ControlGroup`, cgroup v1 or v2), for the whole
+sandbox together, shared memory included. :func:`run` enforces the wall-clock timeout and the output
+limits from outside.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MIB = 1 << 20
+NOBODY = 65534
+"""The user (and group) a root grader's submissions run as (:mod:`lstm_course.submission_runner`)."""
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 SANDBOX_COURSE = Path("/course")
 SANDBOX_HOME = SANDBOX_COURSE / "chapters"
 
@@ -58,6 +64,7 @@ class Run:
     log_tail: bytes = b""
     result: bytes = b""
     seconds: float = 0.0
+    confined: bool = False  # whether a control group capped the whole sandbox's memory and processes
 
 
 def bubblewrap() -> str | None:
@@ -92,12 +99,16 @@ def read_only_paths(course_root: Path, corpus_cache: Path | None) -> list[tuple[
     return pairs
 
 
-def torch_folders() -> list[Path]:
-    """Where PyTorch's packages are installed (``torch``, ``functorch``, ``torchgen``)."""
+DIFFERENTIATORS = ("torch", "functorch", "torchgen", "sympy", "mpmath", "jax", "autograd")
+"""Packages that differentiate for you (PyTorch's autograd, SymPy), hidden from exercises that do not need them."""
+
+
+def differentiator_folders() -> list[Path]:
+    """Where the installed :data:`DIFFERENTIATORS` are."""
     import importlib.util
 
     folders = []
-    for name in ("torch", "functorch", "torchgen"):
+    for name in DIFFERENTIATORS:
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.submodule_search_locations:
             folders += [Path(location).resolve() for location in spec.submodule_search_locations]
@@ -108,8 +119,8 @@ def bubblewrap_command(task_dir: Path, sandbox_task: Path, read_only: list[tuple
                        limits: Limits, command: list[str], hidden: list[Path] = ()) -> list[str]:
     """The ``bwrap`` command line that runs ``command`` in the sandbox described above.
 
-    ``hidden``: folders inside the read-only ones that the submission sees empty (PyTorch, for
-    exercises that autograd could answer).
+    ``hidden``: folders inside the read-only ones that the submission sees empty (PyTorch and SymPy,
+    for exercises that they could answer).
     """
     # As root, every namespace but the user one, so that the runner can become nobody; otherwise all of them.
     namespaces = (["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
@@ -157,13 +168,79 @@ def _processes_of(uid: int) -> int:
     return count
 
 
-def _set_limits(limits: Limits):
+class ControlGroup:
+    """Caps on the memory and the number of processes of a whole sandbox, all its processes together.
+
+    :meth:`create` makes one (cgroup v2, or v1's ``memory`` and ``pids`` controllers) where the
+    grader is allowed to, else returns ``None``: then only the per-process limits apply.
+    """
+
+    def __init__(self, folders: list[Path]):
+        self.folders = folders
+
+    @classmethod
+    def create(cls, name: str, limits: Limits) -> ControlGroup | None:
+        created = []
+        try:
+            if (CGROUP_ROOT / "cgroup.controllers").exists():  # cgroup v2
+                enabled = (CGROUP_ROOT / "cgroup.subtree_control").read_text().split()
+                if not {"memory", "pids"} <= set(enabled):
+                    return None
+                folder = CGROUP_ROOT / name
+                folder.mkdir()
+                created.append(folder)
+                (folder / "memory.max").write_text(str(limits.memory_bytes))
+                if (folder / "memory.swap.max").exists():
+                    (folder / "memory.swap.max").write_text("0")
+                (folder / "pids.max").write_text(str(limits.processes))
+            else:  # cgroup v1
+                memory, pids = CGROUP_ROOT / "memory" / name, CGROUP_ROOT / "pids" / name
+                for folder in (memory, pids):
+                    folder.mkdir()
+                    created.append(folder)
+                (memory / "memory.limit_in_bytes").write_text(str(limits.memory_bytes))
+                (pids / "pids.max").write_text(str(limits.processes))
+        except OSError:
+            cls(created).remove()
+            return None
+        return cls(created)
+
+    def enter(self) -> None:
+        """Move the calling process (and so everything it starts) into the group; in the child, before exec."""
+        for folder in self.folders:
+            try:
+                (folder / "cgroup.procs").write_text(str(os.getpid()))
+            except OSError:
+                pass  # checked from outside by :meth:`holds`
+
+    def holds(self, pid: int) -> bool:
+        try:
+            return all(str(pid) in (folder / "cgroup.procs").read_text().split() for folder in self.folders)
+        except OSError:
+            return False
+
+    def remove(self) -> None:
+        for folder in self.folders:
+            for _ in range(50):  # empty once the PID namespace's processes are reaped
+                try:
+                    folder.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+
+
+def _set_limits(limits: Limits, group: ControlGroup | None = None):
     cpu = int(limits.timeout_s) + 5 if limits.timeout_s < 1e9 else resource.RLIM_INFINITY
     # Counted per user: as root the runner becomes nobody; otherwise the grader's own processes count too.
     processes = limits.processes + (0 if os.geteuid() == 0 else _processes_of(os.geteuid()))
 
     def apply():
+        if group is not None:
+            group.enter()
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
         resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.disk_bytes, limits.disk_bytes))
@@ -180,11 +257,12 @@ def run(command_for: Callable[[int], list[str]], limits: Limits, env: dict[str, 
     """
     result_read, result_write = os.pipe()
     started = time.monotonic()
+    group = ControlGroup.create(f"lstm-course-grade-{os.getpid()}-{time.monotonic_ns()}", limits)
     process = subprocess.Popen(command_for(result_write), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, pass_fds=(result_write,), env=env, cwd=cwd,
-                               start_new_session=True, preexec_fn=_set_limits(limits))
+                               start_new_session=True, preexec_fn=_set_limits(limits, group))
     os.close(result_write)
-    outcome = Run()
+    outcome = Run(confined=group is not None and group.holds(process.pid))
     log, result, printed = bytearray(), bytearray(), 0
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ, "log")
@@ -220,6 +298,8 @@ def run(command_for: Callable[[int], list[str]], limits: Limits, env: dict[str, 
         selector.close()
         process.stdout.close()
         os.close(result_read)
+        if group is not None:
+            group.remove()
     outcome.returncode = process.returncode
     outcome.log_tail = bytes(log)
     outcome.result = bytes(result) if not outcome.stopped else b""

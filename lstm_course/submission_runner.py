@@ -24,7 +24,7 @@ import os
 import sys
 from pathlib import Path
 
-NOBODY = 65534
+NOBODY = 65534  # as sandbox.NOBODY (not imported: nothing but the standard library before giving up root)
 
 
 def give_up_root() -> None:

@@ -172,6 +172,15 @@ def {NAME}(*args, **kwargs):
 """,
         "answers_the_public_inputs": public_seed_lookup(),
         "kills_itself": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
+        "sends_a_zip_that_is_not_npz": """
+import io, os, sys, zipfile
+archive = io.BytesIO()
+with zipfile.ZipFile(archive, "w") as zipped:
+    zipped.writestr("x.npy", b"not an npy file")
+os.write(int(sys.argv[2]), b'{"cells": 1, "cell_errors": [], "exercises": {}}\\n' + archive.getvalue())
+os._exit(0)
+""",
+        "sends_deeply_nested_json": "import os, sys\nos.write(int(sys.argv[2]), b'[' * 100000 + b'\\n')\nos._exit(0)",
         "answers_with_autograd": f"""
 import numpy as np
 import torch
@@ -209,7 +218,8 @@ def batch(tmp_path_factory):
     paths.append(write_submission(folder, "no_chapter", honest_code(), chapter=None))
     (folder / "not_json.ipynb").write_text("{ this is not JSON")
     (folder / "not_a_notebook.ipynb").write_text(json.dumps({"name": "a JSON file"}))
-    paths += [folder / "not_json.ipynb", folder / "not_a_notebook.ipynb", later]
+    (folder / "deeply_nested.ipynb").write_text('{"cells": [], "metadata": {"x": ' + "[" * 100000 + "]" * 100000 + "}}")
+    paths += [folder / "not_json.ipynb", folder / "not_a_notebook.ipynb", folder / "deeply_nested.ipynb", later]
     watched = [*victims[:2], *ROOT.joinpath("lstm_course").glob("*.py"), *ROOT.joinpath("chapters").glob("*.ipynb"),
                *ROOT.joinpath("results").glob("*")]
     before = fingerprint(watched)
@@ -240,6 +250,8 @@ def test_every_attack_scores_zero(batch):
     assert rows["student"]["feedback"] == f"{NAME}: not implemented yet"
     assert rows["ignores_its_timeout"]["status"] == f"timeout after {TIMEOUT} s"
     assert rows["kills_itself"]["status"].startswith("no result")
+    assert rows["sends_a_zip_that_is_not_npz"]["status"].startswith("no result (x: not an array)")
+    assert rows["sends_deeply_nested_json"]["status"].startswith("no result (an unreadable report)")
     assert "not defined" in rows["imports_the_package"]["feedback"]
     assert "not defined" in rows["reads_the_instructor_notebooks"]["feedback"]
     assert "expected numbers" in rows["returns_objects_equal_to_anything"]["feedback"]
@@ -278,6 +290,7 @@ def test_bad_files_get_a_row_with_their_reason(batch):
     rows = batch["rows"]
     assert rows["not_json"]["status"].startswith("invalid notebook: not JSON")
     assert rows["not_a_notebook"]["status"].startswith("invalid notebook")
+    assert rows["deeply_nested"]["status"].startswith("invalid notebook: JSON too deeply nested")
     assert rows["no_chapter"]["status"] == "no chapter in its metadata; grade it with --chapter NAME"
     assert rows["instructor"]["forget_gate_backward"] == ""  # an exercise of another chapter: empty, not zero
 
@@ -292,6 +305,29 @@ def test_memory_is_limited(tmp_path):
                         memory_bytes=1536 * sandbox.MIB)
     assert [error.split(":")[0] for _, error in grade.cell_errors] == ["MemoryError"]
     assert grade.score == 1  # the limit stopped the allocation, not the grading
+
+
+def test_memory_is_limited_for_all_processes_together(tmp_path):
+    """Four processes of 400 MiB each, under a 1 GiB cap: a control group stops them together."""
+    probe = sandbox.ControlGroup.create(f"lstm-course-probe-{os.getpid()}", sandbox.Limits())
+    if probe is None:
+        pytest.skip("this machine lets the grader create no control group: memory is capped per process only")
+    probe.remove()
+    code = """
+import os, time
+children = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(400 << 20)
+        block[::4096] = b"\\1" * len(block[::4096])
+        time.sleep(1)
+        os._exit(0)
+    children.append(pid)
+print("killed:", sum(os.waitpid(pid, 0)[1] == 9 for pid in children))
+"""
+    grade = grade_alone(tmp_path, code, memory_bytes=1024 * sandbox.MIB)
+    assert int(grade.log_tail.split("killed:")[1].split()[0]) >= 1 and grade.score == 1
 
 
 def test_processes_are_limited(tmp_path):
