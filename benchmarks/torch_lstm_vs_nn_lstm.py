@@ -30,7 +30,7 @@ def main(argv=None):
 
     reference = torch.nn.LSTM(args.input, args.hidden)
     models = {"nn.LSTM": reference,
-              "ours, hand-written backward": LSTM(args.input, args.hidden),
+              "ours, hand-written backward": LSTM(args.input, args.hidden, hand_written_backward=True),
               "ours, autograd backward": LSTM(args.input, args.hidden, hand_written_backward=False)}
     if args.compiled:
         models["ours, compiled cell"] = LSTM(args.input, args.hidden, compile_cell=True)

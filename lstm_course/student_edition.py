@@ -6,7 +6,10 @@ Exercises are written once, in the instructor's notebooks (see README, "Writing 
   ``### END SOLUTION`` (nbgrader's markers, so moving to nbgrader stays possible);
 * every worked answer sits between a ``{solution-start}`` and a ``{solution-end}`` markdown cell
   (sphinx-exercise's gated directives, shown as a collapsed dropdown in the instructor's book);
-* a cell tagged ``instructor-only`` is for the instructor alone.
+* a cell tagged ``instructor-only`` is for the instructor alone;
+* in the package's modules, a region between ``### BEGIN INSTRUCTOR ONLY`` and
+  ``### END INSTRUCTOR ONLY`` is left out of the student edition's copy (``torch_lstm``'s hand-written
+  backward, chapter 6's exercise in PyTorch form).
 
 :func:`student_notebook` turns an instructor's notebook into a student's:
 
@@ -50,6 +53,8 @@ from lstm_course.exercises import CHECK_CALL
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
+BEGIN_INSTRUCTOR_ONLY = "### BEGIN INSTRUCTOR ONLY"
+END_INSTRUCTOR_ONLY = "### END INSTRUCTOR ONLY"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 SOLUTION_START = re.compile(r"^\s*`{3,}\s*\{solution-start\}")
 SOLUTION_END = re.compile(r"^\s*`{3,}\s*\{solution-end\}")
@@ -102,6 +107,25 @@ def stub_solutions(source: str) -> str:
     if inside:
         raise ValueError(f"{BEGIN_SOLUTION} without {END_SOLUTION}")
     return "\n".join(output)
+
+
+def strip_instructor_only(source: str) -> str:
+    """A package module's source without its ``### BEGIN INSTRUCTOR ONLY`` ... ``### END INSTRUCTOR ONLY`` regions."""
+    kept, inside = [], False
+    for number, line in enumerate(source.split("\n"), start=1):
+        if line.strip() == BEGIN_INSTRUCTOR_ONLY:
+            if inside:
+                raise ValueError(f"line {number}: {BEGIN_INSTRUCTOR_ONLY} inside another such region")
+            inside = True
+        elif line.strip() == END_INSTRUCTOR_ONLY:
+            if not inside:
+                raise ValueError(f"line {number}: {END_INSTRUCTOR_ONLY} without {BEGIN_INSTRUCTOR_ONLY}")
+            inside = False
+        elif not inside:
+            kept.append(line)
+    if inside:
+        raise ValueError(f"{BEGIN_INSTRUCTOR_ONLY} without {END_INSTRUCTOR_ONLY}")
+    return "\n".join(kept)
 
 
 def _tags(cell) -> list[str]:
@@ -181,6 +205,8 @@ def write_student_notebooks(source_root: Path, out_dir: Path, repository: str | 
                 student = student_notebook(nbformat.read(path, as_version=4), chapter=path.stem, repository=repository)
                 nbformat.write(student, target)
                 written.append(target)
+            elif path.suffix == ".py" and parts[0] == "lstm_course":
+                target.write_text(strip_instructor_only(path.read_text()))
             else:
                 shutil.copy2(path, target)
     return written

@@ -108,6 +108,9 @@ def _user_name() -> str:
         return "user"
 
 
+# The hand-written backward below is chapter 6's exercise (an LSTM's BPTT) in PyTorch form: the student
+# edition's copy of the package leaves it out, and its LSTM then runs the autograd loop instead.
+### BEGIN INSTRUCTOR ONLY
 class HandWrittenBackward(torch.autograd.Function):
     """:func:`run_direction` with backpropagation through time written out, as in ``numpy_lstm``.
 
@@ -179,6 +182,12 @@ class HandWrittenBackward(torch.autograd.Function):
         h_prevs = torch.cat([h0.unsqueeze(0), states_h[:-1]])
         d_weight_hh = d_preactivations.reshape(-1, 4 * hidden_size).t() @ h_prevs.reshape(-1, hidden_size)
         return d_preactivations, d_h, d_c, d_weight_hh, None
+### END INSTRUCTOR ONLY
+
+
+def hand_written_backward_available() -> bool:
+    """Whether this copy of the package has :class:`HandWrittenBackward` (the student edition's has not)."""
+    return "HandWrittenBackward" in globals()
 
 
 class LSTM(RecurrentStack):
@@ -190,9 +199,11 @@ class LSTM(RecurrentStack):
     unbatched input are handled by :class:`lstm_course.recurrent.RecurrentStack`.
 
     Keyword-only options, not in ``nn.LSTM``: ``hand_written_backward`` runs each layer with
-    :class:`HandWrittenBackward` (the default, faster) or, if ``False``, with the autograd loop
-    :func:`run_direction`; ``compile_cell=True`` runs that autograd loop with
-    :func:`compiled_lstm_cell` (and so cannot be combined with ``hand_written_backward=True``).
+    :class:`HandWrittenBackward` (the default where the package has it, faster) or, if ``False``,
+    with the autograd loop :func:`run_direction` (the default in the student edition, whose package
+    leaves the hand-written backward out: it is chapter 6's exercise); ``compile_cell=True`` runs that
+    autograd loop with :func:`compiled_lstm_cell` (and so cannot be combined with
+    ``hand_written_backward=True``).
     """
 
     gates = 4
@@ -202,7 +213,12 @@ class LSTM(RecurrentStack):
         if compile_cell and hand_written_backward:
             raise ValueError("compile_cell=True differentiates the compiled cell by autograd; "
                              "it cannot be combined with hand_written_backward=True")
-        self.hand_written_backward = not compile_cell if hand_written_backward is None else hand_written_backward
+        if hand_written_backward and not hand_written_backward_available():
+            raise ValueError("hand_written_backward=True: this copy of the package (the student edition's) has no "
+                             "hand-written backward, which is chapter 6's exercise; expected False")
+        if hand_written_backward is None:
+            hand_written_backward = not compile_cell and hand_written_backward_available()
+        self.hand_written_backward = hand_written_backward
         self.compile_cell = compile_cell
         super().__init__(*args, **kwargs)
 

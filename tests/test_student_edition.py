@@ -4,6 +4,8 @@ import html
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -14,11 +16,14 @@ from nbclient import NotebookClient
 from lstm_course.book import build_book
 from lstm_course.exercises import CHECK_CALL
 from lstm_course.student_edition import (
+    BEGIN_INSTRUCTOR_ONLY,
+    END_INSTRUCTOR_ONLY,
     EXPECTED_ERROR,
     MARKER,
     SOLUTION_END,
     SOLUTION_START,
     _student_config,
+    strip_instructor_only,
     stub_solutions,
     student_notebook,
     write_student_edition,
@@ -49,6 +54,21 @@ def test_student_notebook_has_stubs_and_no_solution_cells(path):
     assert all(EXPECTED_ERROR in cell.metadata["tags"] and not cell.outputs for cell in stubs)
     kept = [cell.source for cell in student.cells if cell not in stubs]
     assert all(source in [cell.source for cell in instructor.cells] for source in kept)  # the rest unchanged
+
+
+def test_instructor_only_regions_leave_the_package(tmp_path):
+    source = "a = 1\n### BEGIN INSTRUCTOR ONLY\nsecret = 2\n### END INSTRUCTOR ONLY\nb = 3"
+    assert strip_instructor_only(source) == "a = 1\nb = 3"
+    with pytest.raises(ValueError, match="without"):
+        strip_instructor_only("### BEGIN INSTRUCTOR ONLY\nx = 1")
+    write_student_edition(tmp_path / "edition", ROOT, build=False)
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); import torch; from lstm_course import torch_lstm as t; "
+              "assert t.__file__.startswith(sys.argv[1]) and not hasattr(t, 'HandWrittenBackward'); "
+              "m = t.LSTM(3, 4, num_layers=2); m(torch.randn(5, 2, 3))[0].sum().backward(); "
+              "print(m.hand_written_backward)")
+    completed = subprocess.run([sys.executable, "-c", script, str(tmp_path / "edition")], capture_output=True,
+                               text=True, cwd=tmp_path)
+    assert completed.returncode == 0 and completed.stdout.strip() == "False", completed.stderr
 
 
 def test_it_never_deletes_a_folder_it_did_not_write(tmp_path):
@@ -149,6 +169,26 @@ def secret_lines() -> dict[str, set[str]]:
             for chapter, (answers, solution, _) in split.items()}
 
 
+def instructor_only_lines() -> set[str]:
+    """The lines of the package's instructor-only regions (torch_lstm's hand-written backward) that occur
+    nowhere else in the package or in the notebooks' public cells (its forward pass repeats public code)."""
+    lines, public = set(), []
+    for path in (ROOT / "lstm_course").glob("*.py"):
+        inside = False
+        for line in path.read_text().splitlines():
+            if line.strip() in (BEGIN_INSTRUCTOR_ONLY, END_INSTRUCTOR_ONLY):
+                inside = line.strip() == BEGIN_INSTRUCTOR_ONLY
+            elif inside:
+                lines.add(line.strip())
+            else:
+                public.append(line)
+    for path in CHAPTERS:
+        public += split_instructor_notebook(nbformat.read(path, as_version=4))[2]
+    public = "\n".join(public)
+    return {line for line in lines
+            if len(line) >= MIN_LINE_LENGTH and not SYNTAX_ONLY.match(line) and line not in public}
+
+
 def test_every_answer_line_is_searched():
     """The search covers every graded answer's lines but pure syntax, public or not."""
     secrets = set().union(*secret_lines().values())
@@ -206,8 +246,8 @@ def test_no_solution_line_reaches_any_student_file(student_edition):
     html_pages = list(Path(summary["html"]).rglob("*.html"))
     assert len(html_pages) >= len(CHAPTERS)
     assert (Path(summary["html"]) / "searchindex.js").exists()
-    secrets = set().union(*secret_lines().values())
-    assert len(secrets) > 100  # the search below is not vacuous
+    secrets = set().union(*secret_lines().values()) | instructor_only_lines()
+    assert len(secrets) > 100 and len(instructor_only_lines()) > 30  # the search below is not vacuous
     files = [path for path in out.rglob("*") if path.is_file()]
     assert any(path.suffix == ".ipynb" and "_sources" in path.parts for path in files)  # downloadable notebooks
     assert leaked_lines(out, secrets) == {}

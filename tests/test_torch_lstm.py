@@ -5,6 +5,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from lstm_course import torch_lstm
 from lstm_course.torch_lstm import LSTM, LSTMCell
 
 D, H, B, T = 4, 5, 3, 7
@@ -135,3 +136,11 @@ def test_the_compiled_cell_matches_nn_lstm():
         torch.testing.assert_close(got, want, rtol=0, atol=1e-9)
     with pytest.raises(ValueError, match="cannot be combined with hand_written_backward=True"):
         LSTM(D, H, compile_cell=True, hand_written_backward=True)
+
+
+def test_without_the_hand_written_backward_the_default_is_autograd(monkeypatch):
+    """The student edition's package has no HandWrittenBackward: LSTM runs autograd, and says so if asked for it."""
+    monkeypatch.setattr(torch_lstm, "hand_written_backward_available", lambda: False)
+    assert torch_lstm.LSTM(3, 4).hand_written_backward is False
+    with pytest.raises(ValueError, match="has no hand-written backward, which is chapter 6's exercise"):
+        torch_lstm.LSTM(3, 4, hand_written_backward=True)
