@@ -88,44 +88,36 @@ def has_solution_block(source: str) -> bool:
     return BEGIN_SOLUTION in source
 
 
-def stub_solutions(source: str) -> str:
-    """Replace every ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` block by the stub, keeping indentation."""
+def replace_regions(source: str, begin: str, end: str, replacement: tuple[str, ...] = ()) -> str:
+    """``source`` with every region from a ``begin`` line to an ``end`` line (markers included) replaced by
+    the ``replacement`` lines, indented like the ``begin`` marker. Raises ``ValueError`` for unpaired markers."""
     lines, output, inside = source.split("\n"), [], False
     for number, line in enumerate(lines, start=1):
-        if line.strip() == BEGIN_SOLUTION:
+        if line.strip() == begin:
             if inside:
-                raise ValueError(f"line {number}: {BEGIN_SOLUTION} inside another solution block")
+                raise ValueError(f"line {number}: {begin} inside another such block")
             inside = True
             indent = line[: len(line) - len(line.lstrip())]
-            output.extend(indent + stub_line for stub_line in STUB)
-        elif line.strip() == END_SOLUTION:
+            output.extend(indent + replaced for replaced in replacement)
+        elif line.strip() == end:
             if not inside:
-                raise ValueError(f"line {number}: {END_SOLUTION} without {BEGIN_SOLUTION}")
+                raise ValueError(f"line {number}: {end} without {begin}")
             inside = False
         elif not inside:
             output.append(line)
     if inside:
-        raise ValueError(f"{BEGIN_SOLUTION} without {END_SOLUTION}")
+        raise ValueError(f"{begin} without {end}")
     return "\n".join(output)
+
+
+def stub_solutions(source: str) -> str:
+    """Replace every ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` block by the stub, keeping indentation."""
+    return replace_regions(source, BEGIN_SOLUTION, END_SOLUTION, STUB)
 
 
 def strip_instructor_only(source: str) -> str:
     """A package module's source without its ``### BEGIN INSTRUCTOR ONLY`` ... ``### END INSTRUCTOR ONLY`` regions."""
-    kept, inside = [], False
-    for number, line in enumerate(source.split("\n"), start=1):
-        if line.strip() == BEGIN_INSTRUCTOR_ONLY:
-            if inside:
-                raise ValueError(f"line {number}: {BEGIN_INSTRUCTOR_ONLY} inside another such region")
-            inside = True
-        elif line.strip() == END_INSTRUCTOR_ONLY:
-            if not inside:
-                raise ValueError(f"line {number}: {END_INSTRUCTOR_ONLY} without {BEGIN_INSTRUCTOR_ONLY}")
-            inside = False
-        elif not inside:
-            kept.append(line)
-    if inside:
-        raise ValueError(f"{BEGIN_INSTRUCTOR_ONLY} without {END_INSTRUCTOR_ONLY}")
-    return "\n".join(kept)
+    return replace_regions(source, BEGIN_INSTRUCTOR_ONLY, END_INSTRUCTOR_ONLY)
 
 
 def _tags(cell) -> list[str]:
