@@ -258,7 +258,8 @@ def keras_gru_step(kernel, recurrent_kernel, bias, x_t, h_prev):
 
 def check_keras_gru_to_torch(keras_gru_to_torch: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
     """Check ``keras_gru_to_torch(kernel, recurrent_kernel, bias) -> dict`` of ``nn.GRU`` layer-0 weights by
-    behaviour: ``nn.GRU`` with the converted weights must compute what Keras's GRU computes."""
+    behaviour (``nn.GRU`` with the converted weights must compute what Keras's GRU computes) and by
+    form (each array a rearrangement of its Keras array, so that the answer is unique)."""
     import torch
 
     def inputs_for(kernel, recurrent_kernel):  # the same x_t (3, D) and h_prev (3, H) for both sides
@@ -268,6 +269,11 @@ def check_keras_gru_to_torch(keras_gru_to_torch: Callable, seed: int = 0, verbos
     def through_torch(kernel, recurrent_kernel, bias):
         x_t, h_prev = inputs_for(kernel, recurrent_kernel)
         weights = keras_gru_to_torch(kernel, recurrent_kernel, bias)
+        sources = {"weight_ih_l0": kernel, "weight_hh_l0": recurrent_kernel, "bias_ih_l0": bias[0],
+                   "bias_hh_l0": bias[1]}
+        for name, source in sources.items():  # only a rearrangement makes the answer unique
+            if name in weights and not np.array_equal(np.sort(np.ravel(weights[name])), np.sort(np.ravel(source))):
+                raise ValueError(f"{name} is not a rearrangement of Keras's array (expected no arithmetic on weights)")
         gru = torch.nn.GRU(kernel.shape[0], recurrent_kernel.shape[0], dtype=torch.float64)
         gru.load_state_dict({name: torch.as_tensor(np.asarray(value, dtype=np.float64))
                              for name, value in weights.items()})

@@ -7,8 +7,9 @@
 
 1. gives up root if it has it (the sandbox then counts its processes against user ``nobody``), unless
    ``--keep-user`` (the grader's ``--unsandboxed``, where the submission runs as the grader's user);
-2. executes the notebook's code cells in order in one IPython shell (magics work; a cell that
-   raises is noted and the next one runs);
+2. executes the notebook's code cells in order in one IPython shell, statement by statement (magics
+   work; a statement that raises is noted and the next one runs, so that a failed ``import torch``,
+   where the grader hides PyTorch, does not take the cell's other imports with it);
 3. calls each exercise's function on each trial's inputs;
 4. writes one JSON line (per-cell errors, per-trial errors) and then the outputs as ``.npz`` bytes to
    file descriptor ``RESULT_FD``.
@@ -19,6 +20,7 @@ of it. The grader checks what comes back and computes the scores in its own proc
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import sys
@@ -38,6 +40,29 @@ def give_up_root() -> None:
 
 def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:300]
+
+
+def run_cell(shell, source: str) -> BaseException | None:
+    """Run one cell statement by statement; return its first error, or ``None``.
+
+    A statement that raises does not stop the rest of the cell: where the grader hides PyTorch, a
+    chapter's ``import torch`` fails, and the imports after it in the same cell must still happen.
+    """
+    try:
+        tree = ast.parse(shell.transform_cell(source))  # magics become get_ipython() calls
+    except BaseException:  # not Python: let IPython say why, as it would in Jupyter
+        try:
+            outcome = shell.run_cell(source, store_history=False)
+            return outcome.error_in_exec or outcome.error_before_exec
+        except BaseException as error:
+            return error
+    first_error = None
+    for statement in tree.body:
+        try:
+            exec(compile(ast.Module(body=[statement], type_ignores=[]), "<cell>", "exec"), shell.user_ns)
+        except BaseException as error:  # SystemExit and KeyboardInterrupt too: the next statement still runs
+            first_error = first_error or error
+    return first_error
 
 
 def run(task_dir: Path, result_fd: int, keep_user: bool = False) -> None:
@@ -61,11 +86,7 @@ def run(task_dir: Path, result_fd: int, keep_user: bool = False) -> None:
     cell_errors = []
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     for number, cell in enumerate(code_cells, start=1):
-        try:
-            outcome = shell.run_cell(cell.source, store_history=False)
-            error = outcome.error_in_exec or outcome.error_before_exec
-        except BaseException as raised:  # SystemExit, KeyboardInterrupt: the next cell still runs
-            error = raised
+        error = run_cell(shell, cell.source)
         if error is not None:
             cell_errors.append([number, describe_error(error)])
 

@@ -112,6 +112,20 @@ def test_a_missing_gradient_is_named():
     assert not result.passed and "expected keys" in result.message
 
 
+def test_keras_gru_weights_must_be_a_rearrangement():
+    """Summing the r and z biases into bias_ih behaves the same, but the answer must be unique: the grader
+    compares the arrays exactly."""
+    def sums_the_biases(kernel, recurrent_kernel, bias):
+        weights = REFERENCES["keras_gru_to_torch"](kernel, recurrent_kernel, bias)
+        two_gates = slice(0, 2 * recurrent_kernel.shape[0])
+        weights["bias_ih_l0"][two_gates] += weights["bias_hh_l0"][two_gates]
+        weights["bias_hh_l0"][two_gates] = 0
+        return weights
+
+    result = checks.check_keras_gru_to_torch(sums_the_biases, verbose=False)
+    assert not result.passed and "bias_ih_l0 is not a rearrangement" in result.message
+
+
 def test_the_checks_use_no_reference_answer():
     """The public checks compute their expectations from the forward passes, by hand or numerically."""
     source = (ROOT / "lstm_course" / "checks.py").read_text()

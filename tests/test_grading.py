@@ -212,6 +212,11 @@ def batch(tmp_path_factory):
         paths.append(write_submission(folder, name, code))
         paths.append(write_submission(folder, f"honest_after_{name}", honest_code()))
     paths.append(write_submission(folder, "slow_but_within_limits", "import time\ntime.sleep(3)", honest_code()))
+    paths.append(write_submission(folder, "honest_with_imports_after_torch",  # torch is hidden: the rest must import
+                                  "import numpy as np\nimport torch\nfrom lstm_course import numpy_lstm",
+                                  honest_code().replace("    ### BEGIN SOLUTION",
+                                                        '    assert numpy_lstm.GATES == ("i", "f", "g", "o")\n'
+                                                        "    ### BEGIN SOLUTION")))
     first_of_two = reference_answers.solution_sources(ROOT / "chapters" / f"{TWO_EXERCISES}.ipynb")[0]
     paths.append(write_submission(folder, "only_one_of_two", "import numpy as np", first_of_two,
                                   chapter=TWO_EXERCISES))
@@ -238,7 +243,7 @@ def test_honest_submissions_get_full_marks_beside_every_attack(batch):
     rows = batch["rows"]
     honest = [name for name in rows if name.startswith("honest") or name in (
         "instructor", "zz_honest_after_the_attacks", "slow_but_within_limits")]
-    assert len(honest) == len(attacks([])) + 4
+    assert len(honest) == len(attacks([])) + 5
     for name in honest:
         assert (rows[name]["status"], rows[name]["score"], rows[name]["max_score"]) == ("ok", "1", "1"), rows[name]
 
