@@ -128,17 +128,18 @@ def bubblewrap_command(task_dir: Path, sandbox_task: Path, read_only: list[tuple
     arguments = [bubblewrap() or "bwrap", *namespaces, "--die-with-parent", "--new-session",
                  "--proc", "/proc", "--dev", "/dev", *_system_binds()]
     mounts = [*read_only, (task_dir, sandbox_task)]
+    # The private /tmp first: a course or environment that lives under /tmp is bound on top of it.
+    arguments += ["--perms", "1777", "--size", str(limits.disk_bytes), "--tmpfs", "/tmp"]
     # Folders bubblewrap would create on the way to a mount point are root's alone (0700): open them.
     parents = sorted({parent for _, inside in mounts for parent in Path(inside).parents if parent != Path("/")}
                      | {SANDBOX_COURSE}, key=lambda path: len(path.parts))
     for parent in parents:
         arguments += ["--perms", "0755", "--dir", str(parent)]
+    arguments += ["--perms", "1777", "--size", str(limits.disk_bytes), "--tmpfs", str(SANDBOX_HOME)]
     for host, inside in mounts:
         arguments += ["--ro-bind", str(host), str(inside)]
     for folder in hidden:
         arguments += ["--perms", "0555", "--tmpfs", str(folder)]
-    for writable in ("/tmp", str(SANDBOX_HOME)):
-        arguments += ["--perms", "1777", "--size", str(limits.disk_bytes), "--tmpfs", writable]
     arguments += ["--chdir", str(SANDBOX_HOME)]
     if os.geteuid() == 0:  # bubblewrap drops every capability but these two; the runner uses them to become nobody
         arguments += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
