@@ -1,10 +1,12 @@
-"""Checks for the implement-this exercises.
+"""The public checks a student runs in the notebook, one per implement exercise.
 
-Each ``check_*`` function calls the reader's function on several random inputs, compares the
-result with the package's reference implementation, prints a clear pass or exactly what is wrong
-(shape, which entries, by how much), and returns a :class:`CheckResult` whose ``score`` a grader
-can add up. A function that still raises ``NotImplementedError`` is reported as not implemented
-yet, never as a crash.
+Each ``check_NAME`` calls the reader's ``NAME`` on the inputs :mod:`lstm_course.exercise_inputs`
+draws from a public seed and compares the result with what is expected, computed without any
+answer: central differences of the forward pass (:func:`gradients_of`), gradients worked out by
+hand, or cases worked out by hand. It prints a clear pass or exactly what is wrong (shape, which
+entries, by how much) and returns a :class:`CheckResult`. A function that still raises
+``NotImplementedError`` is reported as not implemented yet, never as a crash. Marks come from the
+grader (:mod:`lstm_course.grading`), not from these checks.
 """
 
 from __future__ import annotations
@@ -35,9 +37,6 @@ class CheckResult:
 
     def __repr__(self) -> str:
         return f"{self.exercise}: score {self.score:g}/{self.max_score:g}"
-
-
-Trial = exercise_inputs.Trial
 
 
 def describe_difference(name: str, expected, actual, atol: float, rtol: float) -> str | None:
@@ -91,7 +90,7 @@ def run_check(
     exercise: str,
     candidate: Callable,
     reference: Callable,
-    trials: Sequence[Trial],
+    trials: Sequence[exercise_inputs.Trial],
     atol: float = 1e-8,
     rtol: float = 1e-6,
     points: float = 1.0,

@@ -1,7 +1,7 @@
 """What crosses the sandbox wall: exercise inputs in, outputs back, as JSON and ``.npz``, never pickle.
 
 Going in (:func:`encode_inputs` / :func:`decode_inputs`): a manifest (JSON) naming each trial's
-arguments, and the arrays in one ``.npz`` under keys ``EXERCISE/TRIAL/ARGUMENT[/KEY]``.
+arguments, and the arrays in one ``.npz`` under keys ``EXERCISE/TRIAL/ARGUMENT``.
 
 Coming back (:func:`flatten_output`): whatever a function returned, flattened to arrays keyed by
 their place in it: ``""`` for a single array, ``"0"``, ``"1"`` for a tuple, ``"W_ih"`` for a dict,
@@ -36,9 +36,6 @@ def encode_inputs(trials_by_exercise: Mapping[str, list[Trial]]) -> tuple[dict, 
                     arguments[name] = {"tensor": key}
                 elif isinstance(value, Function):
                     arguments[name] = {"function": value.name}
-                elif isinstance(value, Mapping):
-                    arguments[name] = {"dict": {item: f"{key}/{item}" for item in value}}
-                    arrays.update({f"{key}/{item}": np.asarray(array) for item, array in value.items()})
                 elif isinstance(value, np.ndarray):
                     arrays[key] = value
                     arguments[name] = {"array": key}
@@ -63,8 +60,6 @@ def decode_inputs(manifest: Mapping, arrays: Mapping[str, np.ndarray]) -> dict[s
                     kwargs[name] = Tensor(arrays[value["tensor"]])
                 elif "function" in value:
                     kwargs[name] = Function(value["function"])
-                elif "dict" in value:
-                    kwargs[name] = {item: arrays[key] for item, key in value["dict"].items()}
                 elif "array" in value:
                     kwargs[name] = arrays[value["array"]]
                 else:

@@ -209,8 +209,6 @@ def materialise(kwargs: Mapping[str, object]) -> dict[str, object]:
             arguments[name] = torch.from_numpy(np.array(value.array))
         elif isinstance(value, Function):
             arguments[name] = FUNCTIONS[value.name]
-        elif isinstance(value, Mapping):
-            arguments[name] = {key: np.array(item) for key, item in value.items()}
         elif isinstance(value, np.ndarray):
             arguments[name] = np.array(value)
         else:

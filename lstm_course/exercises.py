@@ -2,13 +2,14 @@
 
 Every exercise is a ``{exercise}`` directive whose title ends with its kind in parentheses::
 
-    ````{exercise} One RNN step (implement)
-    :label: ex-rnn-step
+    ````{exercise} One step's Jacobian (implement)
+    :label: ex-rnn-step-jacobian
 
 * **warm-up**: a question, answered in a solution dropdown;
-* **implement**: a function to write between ``### BEGIN SOLUTION`` and ``### END SOLUTION``,
-  followed by a cell calling ``check_NAME(NAME)`` from :mod:`lstm_course.checks`, which the grader
-  runs too (:mod:`lstm_course.grading`);
+* **implement**: a function to write, answered between ``### BEGIN SOLUTION`` and ``### END SOLUTION``
+  (the only copy of the answer, :mod:`lstm_course.reference_answers`), followed by a cell calling
+  the public check ``check_NAME(NAME)`` from :mod:`lstm_course.checks`; the grader
+  (:mod:`lstm_course.grading`) scores it on inputs of its own;
 * **experiment**: change something, measure, explain.
 """
 

@@ -81,6 +81,10 @@ class Grade:
     def score(self) -> float:
         return sum(self.scores.values())
 
+    def expect(self, exercises: list[str]) -> None:
+        """Score 0 of one point each for ``exercises``, the chapter's implement exercises."""
+        self.scores, self.max_score = dict.fromkeys(exercises, 0.0), float(len(exercises))
+
     def row(self) -> dict[str, str]:
         row = {"submission": self.submission, **{name: f"{value:g}" for name, value in self.scores.items()}}
         row.update(score=f"{self.score:g}", max_score=f"{self.max_score:g}", status=self.status,
@@ -164,11 +168,11 @@ def score_exercise(name: str, trials, expected, statuses, outputs) -> str | None
     for number, (trial, want, status) in enumerate(zip(trials, expected, statuses, strict=True)):
         where = f"{name}: test {number + 1} ({trial.description})"
         if not isinstance(status, dict) or status.get("ok") is not True:
+            if isinstance(status, dict) and status.get("undefined") is True:
+                return f"{name}: not defined in the notebook"
             error = str(status.get("error", "no result"))[:200] if isinstance(status, dict) else "no result"
             if error.startswith("NotImplementedError"):
                 return f"{name}: not implemented yet"
-            if error == f"function {name} is not defined":
-                return f"{name}: not defined in the notebook"
             return f"{where} raised {error}"
         prefix = f"{name}/{number}"
         got = {key[len(prefix):].lstrip("/"): array for key, array in outputs.items()
@@ -190,28 +194,24 @@ def _describe_keys(flat: dict) -> str:
 
 
 def grade_one(path, chapter: str | None = None, course_root: Path = COURSE_ROOT,
-              limits: sandbox.Limits | None = None, sandboxed: bool = True, seed: int | None = None) -> Grade:
+              limits: sandbox.Limits | None = None, sandboxed: bool = True) -> Grade:
     """Grade one submission; never raises for anything the submission does.
 
     Raises :class:`GradingError` only for what the instructor must fix (the course's own notebooks).
     """
     try:
-        return _grade_one(Path(path), chapter, course_root, limits or sandbox.Limits(), sandboxed, seed)
+        return _grade_one(Path(path), chapter, course_root, limits or sandbox.Limits(), sandboxed)
     except GradingError:
         raise
     except Exception as error:  # whatever a hostile submission triggers: its row says so, the batch goes on
         grade = Grade(str(path), status=f"grader error: {type(error).__name__}: {str(error)[:120]}")
-        names = implement_exercises(course_root).get(chapter or "", [])
-        grade.scores, grade.max_score = dict.fromkeys(names, 0.0), float(len(names))
+        grade.expect(implement_exercises(course_root).get(chapter or "", []))
         return grade
 
 
-def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandbox.Limits, sandboxed: bool,
-               seed: int | None) -> Grade:
+def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandbox.Limits, sandboxed: bool) -> Grade:
     grade = Grade(str(path))
-    if chapter is not None:  # the maximum is known before the file is even read
-        names = implement_exercises(course_root).get(chapter, [])
-        grade.scores, grade.max_score = dict.fromkeys(names, 0.0), float(len(names))
+    grade.expect(implement_exercises(course_root).get(chapter or "", []))  # known before the file is read
     try:
         notebook = read_submission(path)
         grade.chapter = chapter_of(notebook, chapter, course_root)
@@ -219,15 +219,14 @@ def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandb
         grade.status = str(error)
         return grade
     names = implement_exercises(course_root)[grade.chapter]
-    grade.scores = dict.fromkeys(names, 0.0)
-    grade.max_score = float(len(names))
-    rng = np.random.default_rng(secrets.randbits(128) if seed is None else seed)
+    grade.expect(names)
+    rng = np.random.default_rng(secrets.randbits(128))
     trials = {name: exercise_inputs.draw(name, rng) for name in names}
     chapter_references = references(course_root, grade.chapter)
     expected = {name: expected_outputs(chapter_references[name], trials[name]) for name in names}
 
     needs_torch = any(exercise_inputs.EXERCISES[name].torch for name in names)
-    run = _run_sandboxed(notebook, trials, course_root, limits, sandboxed, hide_torch=not needs_torch)
+    run = _run_sandboxed(notebook, trials, course_root, limits, sandboxed, hide_differentiators=not needs_torch)
     grade.log_tail = run.log_tail.decode("utf-8", "replace")[-4000:]
     if run.stopped:
         grade.status = run.stopped
@@ -250,7 +249,7 @@ def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandb
 
 
 def _run_sandboxed(notebook, trials, course_root: Path, limits: sandbox.Limits, sandboxed: bool,
-                   hide_torch: bool) -> sandbox.Run:
+                   hide_differentiators: bool) -> sandbox.Run:
     from lstm_course.corpus import cache_dir
 
     manifest, arrays = exchange.encode_inputs(trials)
@@ -265,13 +264,14 @@ def _run_sandboxed(notebook, trials, course_root: Path, limits: sandbox.Limits, 
                 path.chmod(0o750 if path.is_dir() else 0o640)
         corpus = cache_dir()
         env = sandbox.environment(corpus if corpus.is_dir() else None)
+        runner = [sys.executable, "-m", "lstm_course.submission_runner"]
         if sandboxed:
             read_only = sandbox.read_only_paths(course_root, corpus)
-            hidden = sandbox.differentiator_folders() if hide_torch else []
+            hidden = sandbox.differentiator_folders() if hide_differentiators else []
 
             def command(fd):
-                runner = [sys.executable, "-m", "lstm_course.submission_runner", str(SANDBOX_TASK), str(fd)]
-                return sandbox.bubblewrap_command(task_dir, SANDBOX_TASK, read_only, limits, runner, hidden)
+                return sandbox.bubblewrap_command(task_dir, SANDBOX_TASK, read_only, limits,
+                                                  [*runner, str(SANDBOX_TASK), str(fd)], hidden)
 
             return sandbox.run(command, limits, env)
         home = task_dir / "home"
@@ -279,8 +279,7 @@ def _run_sandboxed(notebook, trials, course_root: Path, limits: sandbox.Limits, 
         env["HOME"], env["TMPDIR"] = str(home), str(home)
         env["MPLCONFIGDIR"], env["XDG_CACHE_HOME"] = str(home / "matplotlib"), str(home / "cache")
         env["TORCHINDUCTOR_CACHE_DIR"] = str(home / "inductor")
-        return sandbox.run(lambda fd: [sys.executable, "-m", "lstm_course.submission_runner", str(task_dir), str(fd),
-                                       "--keep-user"], limits, env, cwd=home)
+        return sandbox.run(lambda fd: [*runner, str(task_dir), str(fd), "--keep-user"], limits, env, cwd=home)
     finally:
         shutil.rmtree(task_dir, ignore_errors=True)
 

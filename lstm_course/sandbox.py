@@ -64,7 +64,6 @@ class Run:
     log_tail: bytes = b""
     result: bytes = b""
     seconds: float = 0.0
-    confined: bool = False  # whether a control group capped the whole sandbox's memory and processes
 
 
 def bubblewrap() -> str | None:
@@ -207,18 +206,15 @@ class ControlGroup:
         return cls(created)
 
     def enter(self) -> None:
-        """Move the calling process (and so everything it starts) into the group; in the child, before exec."""
+        """Move the calling process (and so everything it starts) into the group; in the child, before exec.
+
+        Where the move is refused, the per-process limits still apply.
+        """
         for folder in self.folders:
             try:
                 (folder / "cgroup.procs").write_text(str(os.getpid()))
             except OSError:
-                pass  # checked from outside by :meth:`holds`
-
-    def holds(self, pid: int) -> bool:
-        try:
-            return all(str(pid) in (folder / "cgroup.procs").read_text().split() for folder in self.folders)
-        except OSError:
-            return False
+                pass
 
     def remove(self) -> None:
         for folder in self.folders:
@@ -263,7 +259,7 @@ def run(command_for: Callable[[int], list[str]], limits: Limits, env: dict[str, 
                                stderr=subprocess.STDOUT, pass_fds=(result_write,), env=env, cwd=cwd,
                                start_new_session=True, preexec_fn=_set_limits(limits, group))
     os.close(result_write)
-    outcome = Run(confined=group is not None and group.holds(process.pid))
+    outcome = Run()
     log, result, printed = bytearray(), bytearray(), 0
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ, "log")

@@ -96,7 +96,7 @@ def run(task_dir: Path, result_fd: int, keep_user: bool = False) -> None:
         statuses[exercise] = []
         for number, trial in enumerate(trials):
             if not callable(function):
-                statuses[exercise].append({"error": f"function {exercise} is not defined"})
+                statuses[exercise].append({"undefined": True})
                 continue
             try:
                 flat = exchange.flatten_output(function(**exercise_inputs.materialise(trial.kwargs)))
