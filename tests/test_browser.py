@@ -5,6 +5,10 @@ leaves localhost refused (as a reader without a connection, and as CI). On each 
 typeset every equation (no raw TeX left), every image loaded, no console errors. It also follows
 the "next" links from the first chapter to the last, and searches for "forget gate". Screenshots of
 the chapter pages are kept in ``_build/screenshots/``.
+
+The course's diagrams are checked in light and dark mode (each loads, has alt text and a caption),
+with screenshots of the gate chapters' diagrams in both modes in ``_build/screenshots/diagrams/``;
+and chapter 2's forget-bias slider is moved, and its figure must redraw.
 """
 
 import functools
@@ -52,9 +56,15 @@ def browser():
         browser.close()
 
 
-def open_page(browser, url: str):
-    """A page with every request off localhost refused; returns it and the lists of problems it collects."""
+def open_page(browser, url: str, mode: str | None = None):
+    """A page with every request off localhost refused; returns it and the lists of problems it collects.
+
+    ``mode``: ``"light"`` or ``"dark"``, the book's colour mode, set as a reader's toggle would (the
+    theme keeps it in ``localStorage``); ``None`` leaves the default (light).
+    """
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    if mode is not None:
+        page.add_init_script(f"window.localStorage.setItem('mode', '{mode}')")
     problems = {"console": [], "external": []}
     page.on("console", lambda message: problems["console"].append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: problems["console"].append(str(error)))
@@ -67,6 +77,8 @@ def open_page(browser, url: str):
 
     page.route("**/*", refuse_external)
     page.goto(url, wait_until="load")
+    if mode is not None:
+        assert page.evaluate("document.documentElement.dataset.theme") == mode
     return page, problems
 
 
@@ -114,3 +126,59 @@ def test_search_finds_the_forget_gate(site, browser):
     assert any("forget" in result.lower() for result in results), results
     assert problems["external"] == []
     page.close()
+
+
+DIAGRAM_CHAPTERS = ["01_why_rnns_forget", "02_forget_gate", "03_input_gate_and_candidate", "04_cell_state_update",
+                    "05_output_gate", "06_lstm_from_scratch", "07_lstm_in_pytorch", "09_variants",
+                    "10_language_model", "11_scaling_up"]
+GATE_CHAPTERS = DIAGRAM_CHAPTERS[1:5]
+DIAGRAM_SCREENSHOTS = SCREENSHOTS / "diagrams"
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("stem", DIAGRAM_CHAPTERS)
+def test_diagrams_load_with_alt_text_and_caption(site, browser, stem, mode):
+    page, problems = open_page(browser, f"{site}/chapters/{stem}.html", mode=mode)
+    images = page.evaluate("""() => [...document.querySelectorAll('img.diagram')].map(image => ({
+        loaded: image.complete && image.naturalWidth > 0, alt: image.alt,
+        caption: image.closest('figure')?.querySelector('figcaption')?.innerText || ''}))""")
+    assert images, f"{stem}: no diagram on the page"
+    for image in images:
+        assert image["loaded"]
+        assert len(image["alt"]) > 100 and not image["alt"].endswith(".png"), image["alt"]
+        assert len(image["caption"]) > 80, image["caption"]
+    if stem in GATE_CHAPTERS:
+        DIAGRAM_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        figure = page.locator("figure:has(img.diagram)").first
+        figure.scroll_into_view_if_needed()
+        figure.screenshot(path=str(DIAGRAM_SCREENSHOTS / f"{stem}-{mode}.png"))
+    page.close()
+    assert problems["console"] == [] and problems["external"] == []
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_forget_bias_slider_redraws_the_figure(site, browser, mode):
+    page, problems = open_page(browser, f"{site}/chapters/02_forget_gate.html", mode=mode)
+    figure = page.locator("#forget-bias-explorer")
+    slider, readout = figure.locator("input[type=range]"), figure.locator("[data-readout]")
+    curves = ["survival", "gradient"]
+
+    def state():
+        points = [figure.locator(f'[data-curve="{curve}"]').get_attribute("points") for curve in curves]
+        return points, readout.inner_text(), figure.locator("output").inner_text()
+
+    before = state()
+    assert before[2] == "1"
+    slider.focus()
+    for _ in range(3):  # three steps of 0.5, as a reader with the keyboard would
+        slider.press("ArrowRight")
+    after = state()
+    assert after[2] == "2.5"
+    assert after[0][0] != before[0][0] and after[0][1] != before[0][1]  # both panels redrawn
+    assert after[1] != before[1] and "f = σ(b) = 0.924" in after[1]
+    assert page.evaluate("getComputedStyle(document.getElementById('forget-bias-explorer')).backgroundColor") \
+        == "rgb(255, 255, 255)"  # its own white background, in dark mode too
+    DIAGRAM_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    figure.screenshot(path=str(DIAGRAM_SCREENSHOTS / f"forget_bias_explorer-{mode}.png"))
+    page.close()
+    assert problems["console"] == [] and problems["external"] == []

@@ -39,6 +39,23 @@ def normalise(notebook: nbformat.NotebookNode) -> None:
         cell.metadata.pop("ExecuteTime", None)
 
 
+def describe_diagrams(notebook: nbformat.NotebookNode) -> None:
+    """Give each diagram (a cell whose image has class ``diagram``) its alt text: the diagram's own description.
+
+    A :class:`lstm_course.diagrams.Diagram`'s plain-text output is its alt text; the book reads alt
+    text from the cell's ``mystnb.image.alt``, so it is copied there after every execution.
+    """
+    for cell in notebook.cells:
+        image = cell.metadata.get("mystnb", {}).get("image", {})
+        if cell.cell_type != "code" or "diagram" not in str(image.get("classes", "")).split():
+            continue
+        texts = [output["data"]["text/plain"] for output in cell.outputs
+                 if "data" in output and "image/png" in output["data"]]
+        if len(texts) != 1:
+            raise RuntimeError(f"cell {cell.id}: a diagram cell must show exactly one image, found {len(texts)}")
+        image["alt"] = texts[0]
+
+
 def execute(path: Path, timeout: int) -> float:
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -52,6 +69,7 @@ def execute(path: Path, timeout: int) -> float:
     client.execute()
     seconds = time.perf_counter() - start
     normalise(notebook)
+    describe_diagrams(notebook)
     temporary = path.with_suffix(".ipynb.tmp")
     nbformat.write(notebook, temporary)
     temporary.replace(path)  # atomic: an interrupt never leaves a half-written notebook

@@ -1,0 +1,185 @@
+"""The course's pictures: drawn from one definition, in the code's gate order and shapes, shown by every chapter.
+
+The browser test (``tests/test_browser.py``) checks them in the built book, in light and dark mode.
+"""
+
+import base64
+import io
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+from matplotlib.colors import to_hex
+from PIL import Image
+
+from lstm_course import diagrams, explorer, palette
+from lstm_course.numpy_lstm import GATES
+
+ROOT = Path(__file__).resolve().parents[1]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+CHAPTER_DIAGRAMS = {
+    "01_why_rnns_forget": ["unrolled_rnn("],
+    "02_forget_gate": ['lstm_cell(highlight=("f", "c"))'],
+    "03_input_gate_and_candidate": ['lstm_cell(highlight=("i", "g", "c"))'],
+    "04_cell_state_update": ['lstm_cell(highlight=("f", "i", "g", "c"), gradient_paths=True)'],
+    "05_output_gate": ['lstm_cell(highlight=("o", "c", "h"))'],
+    "06_lstm_from_scratch": ["lstm_cell()", "unrolled_lstm("],
+    "07_lstm_in_pytorch": ["bidirectional_lstm("],
+    "09_variants": ["cell_variants("],
+    "10_language_model": ["language_model_flow("],
+    "11_scaling_up": ["data_parallelism("],
+}
+"""Chapter → the diagram calls it must show (issue 16)."""
+
+ALL_DIAGRAMS = {
+    "lstm_cell": lambda: diagrams.lstm_cell(),
+    "lstm_cell_highlighted": lambda: diagrams.lstm_cell(highlight="f"),
+    "lstm_cell_gradient_paths": lambda: diagrams.lstm_cell(highlight=("c",), gradient_paths=True),
+    "gru_cell": diagrams.gru_cell,
+    "cell_variants": diagrams.cell_variants,
+    "unrolled_rnn": diagrams.unrolled_rnn,
+    "unrolled_lstm": diagrams.unrolled_lstm,
+    "bidirectional_lstm": diagrams.bidirectional_lstm,
+    "language_model_flow": diagrams.language_model_flow,
+    "data_parallelism": diagrams.data_parallelism,
+}
+
+
+@pytest.mark.parametrize("name", ALL_DIAGRAMS)
+def test_each_diagram_is_an_opaque_png_with_alt_text(name):
+    diagram = ALL_DIAGRAMS[name]()
+    assert diagram.png.startswith(PNG_SIGNATURE)
+    image = Image.open(io.BytesIO(diagram.png))
+    assert image.getpixel((0, 0))[:4] == (255, 255, 255, 255)  # opaque white: legible in dark mode
+    assert 500 <= diagram.width <= 1300
+    assert repr(diagram) == diagram.alt and len(diagram.alt) > 100
+    png, metadata = diagram._repr_png_()
+    assert png == diagram.png and metadata == {"width": diagram.width}
+
+
+def test_the_cell_shows_the_codes_gate_order_and_weight_shapes():
+    labels = diagrams.lstm_cell().labels
+    strip = [label for label in labels if re.match(r"^[ifgo]: ", label)]
+    assert [label[0] for label in strip] == list(GATES)
+    assert [label.split("\n")[1] for label in strip] == ["rows 0:H", "rows H:2H", "rows 2H:3H", "rows 3H:4H"]
+    assert any("(4H, D)" in label and "i, f, g, o" in label for label in labels)
+
+
+def test_highlighting_fades_the_other_gates():
+    full, forget = diagrams.lstm_cell(), diagrams.lstm_cell(highlight="f")
+    assert full.png != forget.png
+    assert "In full colour: forget gate." in forget.alt
+    with pytest.raises(ValueError, match="highlight: expected some of"):
+        diagrams.lstm_cell(highlight="x")
+    with pytest.raises(ValueError, match="no input gate"):
+        diagrams.lstm_cell(highlight="i", coupled=True)
+
+
+@pytest.mark.parametrize("call", [lambda: diagrams.unrolled_rnn(steps=1), lambda: diagrams.unrolled_lstm(steps="3"),
+                                  lambda: diagrams.bidirectional_lstm(steps=9), lambda: diagrams.data_parallelism(1),
+                                  lambda: diagrams.language_model_flow(num_streams=0)])
+def test_bad_sizes_are_refused(call):
+    with pytest.raises(ValueError, match="expected an integer"):
+        call()
+
+
+def test_bidirectional_diagram_labels_the_shapes_nn_lstm_returns():
+    steps, batch, hidden = 5, 2, 4
+    lstm = torch.nn.LSTM(3, hidden, num_layers=2, bidirectional=True)
+    output, (h_n, c_n) = lstm(torch.zeros(steps, batch, 3))
+    values = {"T": steps, "B": batch, "H": hidden}
+
+    def evaluate(label):  # "(T, B, 2H)" -> (5, 2, 8)
+        return tuple(int(part[:-1] or 1) * values[part[-1]] if part[-1] in values else int(part)
+                     for part in label.strip("()").split(", "))
+
+    shapes = diagrams.BIDIRECTIONAL_SHAPES
+    assert evaluate(shapes["output"]) == tuple(output.shape)
+    assert evaluate(shapes["h_n"]) == tuple(h_n.shape) and evaluate(shapes["c_n"]) == tuple(c_n.shape)
+    labels = diagrams.bidirectional_lstm().labels
+    assert any(shapes["output"] in label for label in labels)
+    assert {f"$h_n$[{k}]" for k in range(4)} <= set(labels)
+
+
+def test_one_colour_per_gate():
+    colours = [palette.gate_colour(gate) for gate in GATES]
+    assert len(set(colours)) == 4 and palette.CELL_COLOUR not in colours
+    assert palette.gate_colour("z") == palette.gate_colour("f") and palette.gate_colour("n") == palette.gate_colour("g")
+    colour_map = palette.gate_colormap("o")
+    assert to_hex(colour_map(0.0)) == "#ffffff" and to_hex(colour_map(1.0)) == palette.gate_colour("o").lower()
+    shades = palette.shades("f", 3)
+    assert shades[-1] == palette.gate_colour("f").lower() and len(set(shades)) == 3
+    with pytest.raises(ValueError, match="gate: expected one of"):
+        palette.gate_colour("q")
+
+
+def _notebook(name):
+    return nbformat.read(ROOT / "chapters" / f"{name}.ipynb", as_version=4)
+
+
+@pytest.mark.parametrize("chapter", CHAPTER_DIAGRAMS)
+def test_each_chapter_shows_its_diagrams(chapter):
+    cells = [cell for cell in _notebook(chapter).cells if cell.cell_type == "code" and "diagrams." in cell.source]
+    for call in CHAPTER_DIAGRAMS[chapter]:
+        matching = [cell for cell in cells if f"diagrams.{call}" in cell.source]
+        assert len(matching) == 1, f"{chapter}: expected one cell calling diagrams.{call}"
+        cell = matching[0]
+        (output,) = [output for output in cell.outputs if "image/png" in output.get("data", {})]
+        options = cell.metadata["mystnb"]
+        assert options["image"]["classes"] == "diagram"
+        assert options["image"]["alt"] == output["data"]["text/plain"], "re-execute: tools/execute_notebooks.py"
+        assert len(options["figure"]["caption"]) > 80 and options["figure"]["name"].startswith("fig-")
+
+
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_every_figure_has_an_opaque_background(path):
+    """A transparent figure's black lines and text vanish on the book's dark background."""
+    notebook = nbformat.read(path, as_version=4)
+    for number, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if "image/png" in output.get("data", {}):
+                image = Image.open(io.BytesIO(base64.b64decode(output["data"]["image/png"]))).convert("RGBA")
+                corners = [image.getpixel(xy) for xy in ((0, 0), (image.width - 1, image.height - 1))]
+                assert all(pixel[3] == 255 for pixel in corners), f"{path.name}, cell {number}: transparent"
+
+
+def test_explorer_holds_every_bias_and_starts_at_the_chosen_one():
+    biases = np.arange(0.0, 2.01, 0.5)
+    lags = np.arange(20)
+    gradient = np.stack([0.9 ** lags * (1 + bias) / (1 + bias) for bias in biases])
+    figure = explorer.forget_bias_explorer(biases, gradient, start_bias=1.0, lag=10)
+    page = figure._repr_html_()
+    assert 'type="range"' in page and 'max="4"' in page and 'value="2"' in page
+    assert page.count("<polyline") == 3 and "http" not in page  # nothing fetched
+    assert "At b = 1:" in repr(figure) and f"{0.9 ** 10:.2g} of the gradient" in repr(figure)
+    assert figure._repr_html_() == page  # deterministic: nbval compares it
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(biases=[1.0, 0.0], gradient_by_lag=np.ones((2, 5))), "biases: expected an increasing"),
+    (dict(biases=[0.0, 1.0], gradient_by_lag=np.ones((3, 5))), "gradient_by_lag: expected shape"),
+    (dict(biases=[0.0, 1.0], gradient_by_lag=-np.ones((2, 5))), "finite, non-negative"),
+    (dict(biases=[0.0, 1.0], gradient_by_lag=np.ones((2, 5)), start_bias=0.5), "start_bias: expected one of"),
+    (dict(biases=[0.0, 1.0], gradient_by_lag=np.ones((2, 5)), start_bias=0.0, lag=5), "lag: expected an integer"),
+])
+def test_explorer_refuses_bad_input(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        explorer.forget_bias_explorer(**arguments)
+
+
+def test_the_notation_page_lists_the_palettes_colours():
+    page = (ROOT / "course" / "notation.md").read_text()
+    parts = "input gate|forget gate|candidate|output gate|the GRU's reset gate|cell state|hidden state|gradients"
+    rows = dict(re.findall(rf"^\| ({parts})[^|]*\|[^|]*\| `(#[0-9A-F]{{6}})` \|$", page, flags=re.MULTILINE))
+    expected = {"input gate": palette.GATE_COLOURS["i"], "forget gate": palette.GATE_COLOURS["f"],
+                "candidate": palette.GATE_COLOURS["g"], "output gate": palette.GATE_COLOURS["o"],
+                "the GRU's reset gate": palette.GRU_GATE_COLOURS["r"], "cell state": palette.CELL_COLOUR,
+                "hidden state": palette.HIDDEN_COLOUR, "gradients": palette.GRADIENT_COLOUR}
+    assert rows == expected
