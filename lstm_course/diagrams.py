@@ -13,7 +13,7 @@ function                    chapter     what it shows
 :func:`lstm_cell`           2 to 5, 9   the cell, one part highlighted; gradient paths (4)
 :func:`unrolled_lstm`       6           BPTT: forward, backward, what each step caches
 :func:`bidirectional_lstm`  7           two layers, two directions, ``nn.LSTM``'s shapes
-:func:`cell_variants`       9           LSTM, peephole, coupled gates, GRU side by side
+:func:`cell_variants`       9           the LSTM beside the GRU; the peephole and coupled-gate cells
 :func:`language_model_flow` 10          text → streams → batches → embedding → LSTM → logits
 :func:`data_parallelism`    11          processes, shards of the streams, the all-reduce
 ==========================  ==========  ==============================================
@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 
+from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyBboxPatch
@@ -78,26 +79,34 @@ class Diagram:
 class _Sketch:
     """Axes to draw on, and the texts drawn (for :attr:`Diagram.labels`)."""
 
-    def __init__(self, ax, labels: list[str]):
-        self.ax, self.labels, self.points = ax, labels, []
+    def __init__(self, ax, labels: list[str], text_scale: float = 1.0):
+        self.ax, self.labels, self.points, self.text_scale = ax, labels, [], text_scale
 
     def text(self, xy, text, colour="black", size=10, **options):
         self.labels.append(text)
-        self.ax.text(*xy, text, color=colour, fontsize=size * FONT_SCALE, ha=options.pop("ha", "center"),
-                     va=options.pop("va", "center"), zorder=options.pop("zorder", 6), **options)
+        self.ax.text(*xy, text, color=colour, fontsize=size * FONT_SCALE * self.text_scale,
+                     ha=options.pop("ha", "center"), va=options.pop("va", "center"), zorder=options.pop("zorder", 6),
+                     **options)
 
-    def line(self, points, colour, width=2.0, arrow=True, dashed=False, zorder=2):
-        """A polyline through ``points``, with an arrowhead at the last one."""
+    def line(self, points, colour, width=2.0, arrow=True, dashed=False, zorder=2, bridge=False):
+        """A polyline through ``points``, with an arrowhead at the last one.
+
+        ``bridge``: a white edge around the line, so that where it crosses a line drawn below it
+        (lower ``zorder``) the two visibly do not join.
+        """
         style = (0, (4, 2.5)) if dashed else "solid"
+        effects = [patheffects.withStroke(linewidth=width + 5, foreground=BACKGROUND)] if bridge else []
         self.points.extend(points)
         xs, ys = zip(*points, strict=True)
         if len(points) > 2 or not arrow:
             self.ax.plot(xs[:-1] if arrow else xs, ys[:-1] if arrow else ys, color=colour, linewidth=width,
-                         linestyle=style, solid_capstyle="butt", zorder=zorder)
+                         linestyle=style, solid_capstyle="butt", zorder=zorder, path_effects=effects)
         if arrow:
-            self.ax.annotate("", xy=points[-1], xytext=points[-2], zorder=zorder, annotation_clip=False,
-                             arrowprops=dict(arrowstyle="-|>", color=colour, linewidth=width, linestyle=style,
-                                             shrinkA=0, shrinkB=0, mutation_scale=10 + 2 * width))
+            annotation = self.ax.annotate("", xy=points[-1], xytext=points[-2], zorder=zorder, annotation_clip=False,
+                                          arrowprops=dict(arrowstyle="-|>", color=colour, linewidth=width,
+                                                          linestyle=style, shrinkA=0, shrinkB=0,
+                                                          mutation_scale=10 + 2 * width))
+            annotation.arrow_patch.set_path_effects(effects)
 
     def box(self, centre, size, text, colour, fill=None, text_colour="black", text_size=10, rounding=0.12,
             line_width=2.0):
@@ -118,7 +127,7 @@ class _Sketch:
         self.ax.add_patch(Circle(centre, 0.07, facecolor=colour, edgecolor=colour, zorder=5))
 
 
-def _render(draw, size: tuple[float, float], alt: str) -> Diagram:
+def _render(draw, size: tuple[float, float], alt: str, text_scale: float = 1.0) -> Diagram:
     """Run ``draw(sketch)`` on a new figure of ``size`` inches; returns the :class:`Diagram`.
 
     The drawing is scaled to fit ``size``; the PNG is then cropped to what was drawn.
@@ -129,7 +138,7 @@ def _render(draw, size: tuple[float, float], alt: str) -> Diagram:
     ax.set_aspect("equal")
     ax.axis("off")
     labels: list[str] = []
-    sketch = _Sketch(ax, labels)
+    sketch = _Sketch(ax, labels, text_scale)
     draw(sketch)
     xs, ys = zip(*sketch.points, strict=True)
     ax.set_xlim(min(xs) - 0.3, max(xs) + 0.3)
@@ -176,7 +185,7 @@ def _draw_lstm(sketch: _Sketch, shown: set[str], peephole=False, coupled=False, 
     sketch.ax.add_patch(FancyBboxPatch(at(0, 0), 12.4, 7.2, boxstyle="round,pad=0,rounding_size=0.4",
                                        facecolor="#F4F4F4", edgecolor="#9A9A9A", linewidth=1.2, zorder=1))
     # The carousel: c_{t-1} -> (x f_t) -> (+ i_t g_t) -> c_t, and tanh(c_t) -> (x o_t) -> h_t.
-    sketch.line([at(-1.6, _CAROUSEL_Y), at(14.0, _CAROUSEL_Y)], cell, width=4, zorder=3)
+    sketch.line([at(-1.6, _CAROUSEL_Y), at(14.0, _CAROUSEL_Y)], cell, width=4, zorder=3, bridge=True)
     sketch.text(at(-1.7, _CAROUSEL_Y + 0.45), "$c_{t-1}$", colour=cell, size=12, ha="left")
     sketch.text(at(13.9, _CAROUSEL_Y + 0.45), "$c_t$", colour=cell, size=12, ha="right")
     sketch.text(at(0.3, _CAROUSEL_Y + 0.45), "cell state (the carousel)", colour=cell, size=8, ha="left")
@@ -186,7 +195,7 @@ def _draw_lstm(sketch: _Sketch, shown: set[str], peephole=False, coupled=False, 
     sketch.line([at(0.8, -1.2), at(0.8, _BUS_Y)], grey, width=2, arrow=False)
     sketch.dot(at(0.8, _BUS_Y), grey)
     sketch.text(at(0.8, -1.55), "$x_t$", colour=grey, size=12)
-    sketch.text(at(2.2, _BUS_Y - 0.45), "$[x_t,\\ h_{t-1}]$", colour=grey, size=9, ha="left")
+    sketch.text(at(2.2, _BUS_Y - 0.45), "$[h_{t-1},\\ x_t]$", colour=grey, size=9, ha="left")
 
     gates = [gate for gate in GATES if not (coupled and gate == "i")]
     for gate in gates:
@@ -225,10 +234,11 @@ def _draw_lstm(sketch: _Sketch, shown: set[str], peephole=False, coupled=False, 
     sketch.line([at(read_x, tanh_y - 0.28), at(read_x, read_y + 0.28)], cell)
     sketch.line([at(_GATE_X["o"], top), at(_GATE_X["o"], read_y), at(read_x - 0.28, read_y)], output)
     sketch.node(at(read_x, read_y), "×", output)
-    sketch.line([at(read_x, read_y - 0.28), at(read_x, _BUS_Y), at(14.0, _BUS_Y)], hidden, width=2.5)
-    sketch.text(at(13.9, _BUS_Y + 0.4), "$h_t$", colour=hidden, size=12, ha="right")
-    sketch.dot(at(11.4, _BUS_Y), hidden)
-    sketch.line([at(11.4, _BUS_Y), at(11.4, 8.3)], hidden, width=2.5, zorder=2)
+    out_y = _BUS_Y - 0.5  # below the h_{t-1} input, so that the two do not read as one wire
+    sketch.line([at(read_x, read_y - 0.28), at(read_x, out_y), at(14.0, out_y)], hidden, width=2.5)
+    sketch.text(at(13.9, out_y + 0.4), "$h_t$", colour=hidden, size=12, ha="right")
+    sketch.dot(at(11.4, out_y), hidden)
+    sketch.line([at(11.4, out_y), at(11.4, 8.3)], hidden, width=2.5, zorder=2)
     sketch.text(at(11.6, 8.1), "$h_t$ (output)", colour=hidden, size=10, ha="left")
 
     if peephole:  # the gates also read the cell state: i and f see c_{t-1}, o sees c_t
@@ -237,22 +247,26 @@ def _draw_lstm(sketch: _Sketch, shown: set[str], peephole=False, coupled=False, 
             sketch.line([at(source, _CAROUSEL_Y - 0.1), at(_GATE_X[gate] - 0.3, top + 0.02)], peep, width=1.3,
                         dashed=True)
         sketch.text(at(0.2, 4.4), "peep-\nholes", colour=peep, size=8, ha="left")
+        sketch.text(at(0.75, 5.75), "$c_{t-1}$", colour=peep, size=8)
+        sketch.text(at(7.65, 5.75), "$c_t$", colour=peep, size=8)
     if gradient_paths:
         _draw_lstm_gradient_paths(sketch, at)
     if weight_strip:
-        _draw_weight_strip(sketch, at, "$W_{ih}\\ (4H, D)$, $W_{hh}\\ (4H, H)$, $b_{ih}, b_{hh}\\ (4H,)$:"
+        _draw_weight_strip(sketch, at, "$W_{ih}$ (4H, D), $W_{hh}$ (4H, H), $b_{ih}$, $b_{hh}$ (4H,):"
                                        " rows stacked i, f, g, o, as torch.nn.LSTM stores them", GATES,
                            {gate: GATE_COLOURS[gate] for gate in GATES}, GATE_NAMES)
 
 
 def _draw_lstm_gradient_paths(sketch, at):
     """The two ways back from c_t to the past: the carousel, and through h_{t-1} and the weights W_hh."""
-    sketch.line([at(13.6, 7.0), at(-1.4, 7.0)], GRADIENT_COLOUR, width=2, dashed=True)
-    sketch.text(at(6.0, 7.45), "gradient along the carousel: $\\partial c_t / \\partial c_{t-1} = f_t$"
-                               " (no weight matrix, no squashing)", colour=GRADIENT_COLOUR, size=9)
-    sketch.line([at(9.6, 0.35), at(-1.4, 0.35)], GRADIENT_COLOUR, width=2, dashed=True)
-    sketch.text(at(1.2, -0.3), "gradient through the gates and $h_{t-1}$: $W_{hh}^{\\top}$, σ′, tanh′"
-                               " (gone when $W_{hh} = 0$)", colour=GRADIENT_COLOUR, size=9, ha="left")
+    sketch.line([at(13.6, 7.0), at(-1.4, 7.0)], GRADIENT_COLOUR, width=2, dashed=True, zorder=4, bridge=True)
+    sketch.text(at(4.9, 7.45), "along the carousel: $\\partial c_t / \\partial c_{t-1} = f_t$"
+                               " (no weights, no squashing)", colour=GRADIENT_COLOUR, size=9)
+    # From c_t back into the gates that wrote it, below them through W_hh, out to h_{t-1}.
+    sketch.line([at(6.45, _CAROUSEL_Y - 0.2), at(7.2, _CAROUSEL_Y - 0.2), at(7.2, 2.05), at(-1.5, 2.05)],
+                GRADIENT_COLOUR, width=2, dashed=True, zorder=4, bridge=True)
+    sketch.text(at(-1.6, 3.1), "through the gates,\nσ′, tanh′ and $W_{hh}$\nto $h_{t-1}$ (gone\nwhen $W_{hh} = 0$)",
+                colour=GRADIENT_COLOUR, size=8.5, ha="left")
 
 
 def _multiple(k: int, symbol: str = "H") -> str:
@@ -321,24 +335,29 @@ def _draw_gru(sketch: _Sketch, dx=0.0, dy=0.0):
     sketch.text(at(-1.7, state_y + 0.45), "$h_{t-1}$", colour=grey, size=12, ha="left")
     sketch.text(at(13.9, state_y + 0.45), "$h_t$", colour=grey, size=12, ha="right")
     sketch.text(at(0.8, state_y + 0.45), "hidden state (the only state)", colour=grey, size=8, ha="left")
+    # Two inputs kept apart, because the candidate treats them differently: h_{t-1} (upper line)
+    # reaches it only through the reset gate, x_t (lower line) directly.
+    h_bus, x_bus = bus_y + 0.6, bus_y - 0.1
     sketch.dot(at(0.4, state_y), grey)
-    sketch.line([at(0.4, state_y), at(0.4, bus_y), at(8.6, bus_y)], grey, width=2, arrow=False)
-    sketch.line([at(1.1, -1.2), at(1.1, bus_y)], grey, width=2, arrow=False)
-    sketch.dot(at(1.1, bus_y), grey)
+    sketch.line([at(0.4, state_y), at(0.4, h_bus), at(5.6, h_bus)], grey, width=2, arrow=False)
+    sketch.text(at(0.55, h_bus + 0.3), "$h_{t-1}$", colour=grey, size=8, ha="left")
+    sketch.line([at(1.1, -1.2), at(1.1, x_bus), at(8.2, x_bus)], grey, width=2, arrow=False)
     sketch.text(at(1.1, -1.55), "$x_t$", colour=grey, size=12)
     top = gate_y + 0.55
     for gate, x in gate_x.items():
-        source_x = x if gate != "n" else 8.2
-        sketch.line([at(source_x, bus_y), at(source_x, gate_y - 0.55)] if gate != "n" else
-                    [at(source_x, bus_y), at(source_x, gate_y - 0.8), at(x, gate_y - 0.8), at(x, gate_y - 0.55)],
-                    tint(grey, 0.8), width=1.5)
-        sketch.dot(at(source_x, bus_y), grey)
+        if gate == "n":  # x_t only: W_in x_t + b_in
+            sketch.line([at(8.2, x_bus), at(8.2, gate_y - 0.8), at(x, gate_y - 0.8), at(x, gate_y - 0.55)],
+                        tint(grey, 0.8), width=1.5)
+            sketch.text(at(8.35, 1.55), "$W_{in} x_t$", colour=grey, size=8, ha="left")
+        else:  # z and r read both inputs
+            sketch.line([at(x, x_bus), at(x, gate_y - 0.55)], tint(grey, 0.8), width=1.5)
+            sketch.dot(at(x, h_bus), grey)
+        sketch.dot(at(8.2 if gate == "n" else x, x_bus), grey)
         sketch.box(at(x, gate_y), (1.5, 1.1), f"${gate}_t$\n{'tanh' if gate == 'n' else 'σ'}", GRU_GATE_COLOURS[gate],
                    text_size=11)
     # r_t scales W_hn h_{t-1} + b_hn before the candidate sees it.
-    sketch.dot(at(5.6, bus_y), grey)
-    sketch.line([at(5.6, bus_y), at(5.6, gate_y - 0.28)], tint(grey, 0.8), width=1.5)
-    sketch.text(at(5.75, 1.75), "$W_{hn} h_{t-1}$", colour=grey, size=8, ha="left")
+    sketch.line([at(5.6, h_bus), at(5.6, gate_y - 0.28)], tint(grey, 0.8), width=1.5)
+    sketch.text(at(5.75, 2.15), "$W_{hn} h_{t-1}$", colour=grey, size=8, ha="left")
     sketch.line([at(gate_x["r"], top), at(gate_x["r"], 4.2), at(5.6, 4.2), at(5.6, gate_y + 0.28)], reset)
     sketch.node(at(5.6, gate_y), "×", reset)
     sketch.line([at(5.88, gate_y), at(gate_x["n"] - 0.75, gate_y)], reset)
@@ -356,7 +375,7 @@ def _draw_gru(sketch: _Sketch, dx=0.0, dy=0.0):
     sketch.line([at(11.4, state_y), at(11.4, 8.3)], grey, width=2.5)
     sketch.dot(at(11.4, state_y), grey)
     sketch.text(at(11.6, 8.1), "$h_t$ (output)", colour=grey, size=10, ha="left")
-    _draw_weight_strip(sketch, at, "weight_ih $(3H, D)$, weight_hh $(3H, H)$: rows stacked r, z, n,"
+    _draw_weight_strip(sketch, at, "weight_ih (3H, D), weight_hh (3H, H): rows stacked r, z, n,"
                                     " as torch.nn.GRU stores them", ("r", "z", "n"), GRU_GATE_COLOURS, _GRU_NAMES)
 
 
@@ -366,30 +385,48 @@ def gru_cell() -> Diagram:
 
 
 _GRU_ALT = ("The GRU cell: one state h runs across the top; the update gate z_t keeps z_t times h_{t-1} and adds "
-            "1 − z_t times the candidate n_t; the reset gate r_t scales W_hn h_{t-1} before it enters the "
-            "candidate; below, the weight rows stacked r, z, n as in torch.nn.GRU.")
+            "1 − z_t times the candidate n_t. The gates z_t and r_t read both x_t and h_{t-1}; the candidate reads "
+            "x_t directly and h_{t-1} only as W_hn h_{t-1} scaled by the reset gate r_t. Below, the weight rows "
+            "stacked r, z, n as in torch.nn.GRU.")
 
 
-def cell_variants() -> Diagram:
-    """The LSTM cell, its peephole and coupled-gate variants, and the GRU, in a two-by-two grid."""
-    panels = [("the LSTM (this course's)", dict()), ("peephole: the gates see c", dict(peephole=True)),
-              ("coupled gates (CIFG): i = 1 − f", dict(coupled=True)), ("the GRU: two gates, one state", None)]
+CELLS = {
+    "lstm": ("the LSTM (this course's)", dict(),
+             "the LSTM: the cell state runs across the top, the forget gate f multiplies it, the input gate i times "
+             "the candidate g is added, and the output gate o reads tanh(c) out as h"),
+    "peephole": ("peephole: the gates see c", dict(peephole=True),
+                 "the peephole LSTM: dashed lines from the cell state into the gates, c_{t-1} into f and i, c_t "
+                 "into o"),
+    "coupled": ("coupled gates (CIFG): i = 1 − f", dict(coupled=True),
+                "the coupled-gate LSTM: no input gate; 1 − f_t takes its place"),
+    "gru": ("the GRU: two gates, one state", None, None),
+}
+"""What :func:`cell_variants` can draw: name → (title, options of :func:`lstm_cell`, description)."""
+
+
+def cell_variants(cells=("lstm", "gru")) -> Diagram:
+    """Cells one above the other, each drawn as large as :func:`lstm_cell` draws one: some of :data:`CELLS`.
+
+    Stacked rather than side by side, so that each stays readable at the book's text width.
+    """
+    if isinstance(cells, str) or not cells or any(cell not in CELLS for cell in cells) or len(set(cells)) != len(cells):
+        raise ValueError(f"cells: expected distinct names from {tuple(CELLS)}, got {cells!r}")
 
     def draw(sketch):
-        for k, (title, options) in enumerate(panels):
-            dx, dy = (k % 2) * 17.5, (1 - k // 2) * 12.5
+        for k, name in enumerate(cells):
+            title, options, _ = CELLS[name]
+            dy = -k * 11.5
             if options is None:
-                _draw_gru(sketch, dx=dx, dy=dy)
+                _draw_gru(sketch, dy=dy)
             else:
-                _draw_lstm(sketch, set(LSTM_PARTS), weight_strip=False, dx=dx, dy=dy, **options)
-            sketch.text((dx + 6.2, dy + 9.2), title, size=13, weight="bold")
+                _draw_lstm(sketch, set(LSTM_PARTS), weight_strip=False, dy=dy, **options)
+            sketch.text((6.2, dy + 9.0), title, size=12, weight="bold")
 
-    alt = ("Four cells in a grid. Top left, the LSTM: the cell state runs across the top, the forget gate f "
-           "multiplies it, the input gate i times the candidate g is added, the output gate o reads tanh(c) out as "
-           "h. Top right, the peephole LSTM: dashed lines from the cell "
-           "state into f, i and o. Bottom left, coupled gates: no input gate, 1 − f_t takes its place. "
-           "Bottom right, " + _GRU_ALT[4:])
-    return _render(draw, (12.0, 11.0), alt)
+    descriptions = ["the " + _GRU_ALT[4:].rstrip(".") if CELLS[name][2] is None else CELLS[name][2] for name in cells]
+    alt = f"{len(cells)} cells, one above the other. " + " ".join(
+        f"{position}, {description}." for position, description in
+        zip(("First", "Second", "Third", "Fourth"), descriptions, strict=False))
+    return _render(draw, (7.8, 7.2 * len(cells)), alt)
 
 
 # --- unrolled in time -------------------------------------------------------------------------------
@@ -457,8 +494,8 @@ def unrolled_lstm(steps: int = 3) -> Diagram:
                 label_x = (start + end) / 2
                 sketch.text((label_x, 2.25), names[0], colour=CELL_COLOUR, size=10)
                 sketch.text((label_x, 0.15), names[1], colour=grey, size=10)
-                if k == 1:
-                    sketch.text((label_x, 1.2), "δc, δh", colour=GRADIENT_COLOUR, size=8)
+                if k:
+                    sketch.text((label_x, 1.2), f"$\\delta c_{k}, \\delta h_{k}$", colour=GRADIENT_COLOUR, size=8)
             if k == steps:  # the final state leaves; δh_T and δc_T come in (zero unless the loss reads them)
                 start, end = x - gap + width / 2, x - gap + width / 2 + 1.3
                 sketch.line([(start, 1.9), (end, 1.9)], CELL_COLOUR, width=3)
@@ -467,6 +504,8 @@ def unrolled_lstm(steps: int = 3) -> Diagram:
                 sketch.line([(end, 0.95), (start, 0.95)], GRADIENT_COLOUR, width=1.6, dashed=True)
                 sketch.text((end + 0.1, 1.9), f"$c_{steps}$", colour=CELL_COLOUR, size=10, ha="left")
                 sketch.text((end + 0.1, 0.5), f"$h_{steps}$", colour=grey, size=10, ha="left")
+                sketch.text((end + 0.1, 1.2), f"$\\delta c_{steps}, \\delta h_{steps}$: 0 unless\nthe loss reads them",
+                            colour=GRADIENT_COLOUR, size=7, ha="left")
                 continue
             t = k + 1
             sketch.box((x, 1.2), (width, height), "", grey, fill=tint(grey, 0.08), line_width=1.5)
@@ -490,7 +529,8 @@ def unrolled_lstm(steps: int = 3) -> Diagram:
     alt = (f"The LSTM unrolled over {steps} steps. Solid arrows carry the cell state c (thick, vermilion) and the "
            "hidden state h (grey) from each step to the next; each step box shows its four gates i, f, g, o. Above "
            "each step, a loss term ℓ_t reads h_t, and a dashed arrow brings ∂ℓ_t/∂h_t back down. Dashed purple "
-           "arrows carry δc and δh from each step to the one before. Under each step, what the forward pass "
+           "arrows carry δc_t and δh_t from each step to the one before; those entering the last step are zero "
+           "unless the loss reads the final state. Under each step, what the forward pass "
            "caches for the backward pass: x_t, h_{t-1}, c_{t-1}, the gates, c_t and tanh c_t.")
     return _render(draw, (7.8, 4.6), alt)
 
@@ -524,17 +564,17 @@ def bidirectional_lstm(steps: int = 3) -> Diagram:
                 if t:  # the recurrence along the row
                     left, right = x - gap + 0.35, x - 0.35
                     points = [(left, y), (right, y)] if direction == 0 else [(right, y), (left, y)]
-                    sketch.line(points, colour, width=1.5)
+                    sketch.line(points, colour, width=1.5, zorder=3, bridge=True)  # over the feeds it crosses
             index = 2 * layer + direction
             end = (steps - 1) * gap - offset + 0.35 if direction == 0 else offset - 0.35
-            target = end + (0.9 if direction == 0 else -0.9)
-            sketch.line([(end, y), (target, y)], colour, width=1.5)
+            target = end + (1.7 if direction == 0 else -0.9)
+            sketch.line([(end, y), (target, y)], colour, width=1.5, zorder=3, bridge=True)
             sketch.text((target + (0.1 if direction == 0 else -0.1), y), f"$h_n$[{index}]", colour=colour, size=9,
                         ha="left" if direction == 0 else "right")
         for t in range(steps):
             x = t * gap
             # x_t feeds both directions of layer 0; [forward, backward] of layer 0 feeds both of layer 1.
-            sketch.text((x, -0.75), f"$x_{t + 1}$  (B, D)", size=9)
+            sketch.text((x, -0.75), f"x[{t}]  (B, D)", size=9)
             for source_y, (layer, first_y) in ((-0.45, (0, rows[0, 0])), (3.45, (1, rows[1, 0]))):
                 sketch.line([(x, source_y), (x, source_y + 0.35)], HIDDEN_COLOUR, width=1.2, arrow=False)
                 sketch.line([(x, source_y + 0.35), (x - offset, source_y + 0.35), (x - offset, first_y - 0.3)],
@@ -547,12 +587,13 @@ def bidirectional_lstm(steps: int = 3) -> Diagram:
                             width=1.2, arrow=False)
                 sketch.line([(x + offset, rows[layer, 1] + 0.3), (x + offset, concat_y - 0.12)], _BACKWARD_COLOUR,
                             width=1.2, arrow=False)
-                sketch.box((x, concat_y), (1.4, 0.3), "", HIDDEN_COLOUR, fill=BACKGROUND, line_width=1, rounding=0.05)
-                sketch.text((x, concat_y), "concat (B, 2H)", size=6.5)
+                sketch.box((x, concat_y), (1.8, 0.36), "", HIDDEN_COLOUR, fill=BACKGROUND, line_width=1, rounding=0.05)
+                sketch.text((x, concat_y), "concat (B, 2H)", size=7.5)
             sketch.text((x, 7.45), f"output[{t}]", size=9)
-        sketch.text(((steps - 1) * gap / 2, 8.2),
+        sketch.text(((steps - 1) * gap / 2, 8.45),
                     f"output {BIDIRECTIONAL_SHAPES['output']}: [forward | backward] of the last layer at every step\n"
-                    f"$h_n$, $c_n$ {BIDIRECTIONAL_SHAPES['h_n']}: index 2 × layer + direction", size=9)
+                    f"$h_n$, $c_n$ {BIDIRECTIONAL_SHAPES['h_n']}: index 2 × layer + direction\n"
+                    "(with batch_first=True, output is (B, T, 2H); $h_n$ and $c_n$ do not change)", size=9)
 
     alt = (f"A two-layer bidirectional LSTM over {steps} steps. Layer 0 has a forward row (left to right) and a "
            "backward row (right to left), both reading x_t; the concatenation of their outputs, width 2H, feeds "
@@ -578,13 +619,13 @@ def language_model_flow(num_streams: int = 3, num_batches: int = 4) -> Diagram:
                   ("batch k", "inputs (T, B)\ntargets (T, B)"), ("embedding", "(T, B, E)"), ("LSTM", "(T, B, H)"),
                   ("linear", "logits (T, B, V)"), ("loss", "cross-entropy\nvs the targets")]
         for k, (name, shape) in enumerate(stages):
-            x = k * 2.45
+            x = k * 2.6
             colour = CELL_COLOUR if name == "LSTM" else grey
-            sketch.box((x, 7.4), (2.05, 1.3), "", colour, fill=tint(colour, 0.1), line_width=1.5)
+            sketch.box((x, 7.4), (2.3, 1.3), "", colour, fill=tint(colour, 0.1), line_width=1.5)
             sketch.text((x, 7.75), name, size=9, weight="bold")
             sketch.text((x, 7.15), shape.replace("\\n", "\n"), size=7)
             if k:
-                sketch.line([(x - 2.45 + 1.03, 7.4), (x - 1.03, 7.4)], grey, width=1.5)
+                sketch.line([(x - 2.6 + 1.15, 7.4), (x - 1.15, 7.4)], grey, width=1.5)
         # The streams, batch by batch.
         cell_width, left = 2.6, 1.2
         top = 5.2
@@ -597,7 +638,7 @@ def language_model_flow(num_streams: int = 3, num_batches: int = 4) -> Diagram:
                 filled = k == 1
                 sketch.box((x + cell_width / 2, y), (cell_width - 0.9, 0.7), "", grey,
                            fill=tint(CELL_COLOUR, 0.25) if filled else tint(grey, 0.08), line_width=1, rounding=0.05)
-                sketch.text((x + cell_width / 2, y), "T = bptt steps", size=7)
+                sketch.text((x + cell_width / 2, y), "bptt steps", size=8)
                 if k < num_batches - 1:
                     edge = x + cell_width - 0.45
                     sketch.line([(edge, y + 0.15), (edge + 0.9, y + 0.15)], CELL_COLOUR, width=1.6)
@@ -605,15 +646,15 @@ def language_model_flow(num_streams: int = 3, num_batches: int = 4) -> Diagram:
                     for sign in (1, -1):  # a cross on the backward arrow: the gradient is cut here
                         sketch.line([(edge + 0.3, y - 0.18 - 0.15 * sign), (edge + 0.6, y - 0.18 + 0.15 * sign)],
                                     GRADIENT_COLOUR, width=2, arrow=False)
-        sketch.text((left - 0.2, top + 0.75), "the ids cut into B streams, (N, B):", size=8, ha="right")
+        sketch.text((left - 0.2, top + 0.75), "B streams: column b\nof the (N, B) array", size=8, ha="right")
         for k in range(num_batches):
             sketch.text((left + (k + 0.5) * cell_width, top + 0.75), f"batch {k}" if k != 1 else "batch k = 1 (shaded)",
                         size=8)
         bottom = top - (num_streams - 1) * 1.2 - 0.95
         sketch.text((left + num_batches * cell_width / 2, bottom),
-                    "solid vermilion: the state (h, c) carried into the next batch;  "
-                    "crossed purple: detached, so the gradient stops at the batch boundary", size=8)
-        sketch.line([(left + 1.5 * cell_width, top + 1.05), (2 * 2.45, 6.73)], grey, width=1, dashed=True)
+                    "solid vermilion: the state (h, c) carried into the next batch;\n"
+                    "crossed purple: detached, so the gradient stops at the batch boundary", size=9)
+        sketch.line([(left + 1.5 * cell_width, top + 1.05), (2 * 2.6, 6.73)], grey, width=1, dashed=True)
 
     alt = ("The language model's data flow. Top row: text, then ids, then a batch k of inputs and targets (T, B), "
            "then the embedding (T, B, E), the LSTM (T, B, H), a linear layer giving logits (T, B, V), and the "
@@ -634,7 +675,8 @@ def data_parallelism(world_size: int = 2) -> Diagram:
         shard_colours = [tint(grey, 0.15 + 0.25 * r) for r in range(world_size)]
         total_height = world_size * 1.9
         sketch.text((-0.9, total_height + 0.2),
-                    "the text as $B \\cdot W$ streams, $(N, B \\cdot W)$: one shard per process", size=9, ha="left")
+                    "the text as $B \\cdot W$ streams ($W$ = world_size processes): one shard of $B$ per process",
+                    size=9, ha="left")
         rows = [total_height - 1.0 - r * 1.9 for r in range(world_size)]
         for r in range(world_size):
             y = total_height - 1.0 - r * 1.9
@@ -642,7 +684,7 @@ def data_parallelism(world_size: int = 2) -> Diagram:
             sketch.box((0.0, y), (1.8, 1.3), shard, grey, fill=shard_colours[r], text_size=7.5, line_width=1,
                        rounding=0.05)
             sketch.line([(0.95, y), (2.0, y)], grey, width=1.5)
-            sketch.box((3.6, y), (3.0, 1.3), f"process {r}\nmodel copy, same weights\nforward + backward", grey,
+            sketch.box((3.6, y), (3.0, 1.3), f"process {r}\ncopy of the model\nforward + backward", grey,
                        fill=tint(CELL_COLOUR, 0.12), text_size=7.5, line_width=1.5)
             sketch.line([(5.15, y), (6.3, y)], GRADIENT_COLOUR, width=1.5, dashed=True)
             sketch.text((5.7, y + 0.3), f"$g_{r}$", colour=GRADIENT_COLOUR, size=10)
@@ -654,7 +696,7 @@ def data_parallelism(world_size: int = 2) -> Diagram:
                    "all-reduce\n$\\bar g = \\frac{1}{W}\\sum_r g_r$\n(gloo on CPU,\nnccl on GPU)", GRADIENT_COLOUR,
                    fill=tint(GRADIENT_COLOUR, 0.1), text_size=8, line_width=1.5)
 
-    alt = (f"Data parallelism with {world_size} processes. The text is cut into B times W streams; process r takes "
+    alt = (f"Data parallelism with W = {world_size} processes. The text is cut into B times W streams; process r takes "
            "streams rB to (r+1)B − 1. Each process holds a copy of the model with the same weights, runs forward "
            "and backward on its own shard and gets gradients g_r. One all-reduce averages them into ḡ (gloo on "
            "CPUs, nccl on GPUs), and every process takes the same optimiser step, so the copies stay identical.")

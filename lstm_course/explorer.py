@@ -82,10 +82,10 @@ class ForgetBiasExplorer:
         start, lag = self.start, self.lag
         forget = GATE_COLOURS["f"]
         width = 2 * _PANEL_WIDTH + 3 * _MARGIN
-        height = _PANEL_HEIGHT + 60
+        height = _PANEL_HEIGHT + 80
         axes = []
         for panel, (title, xlabel) in enumerate((("a stored value, c_t (input gate closed)", "step t"),
-                                                  ("gradient reaching back, relative to lag 0", "lag"))):
+                                                  ("gradient reaching back: ‖∂L/∂x‖ by lag, over lag 0", "lag"))):
             left = _MARGIN + panel * (_PANEL_WIDTH + _MARGIN)
             axes.append(f'<rect x="{left}" y="10" width="{_PANEL_WIDTH}" height="{_PANEL_HEIGHT}" fill="none" '
                         f'stroke="#999"/>')
@@ -110,8 +110,9 @@ class ForgetBiasExplorer:
                   f'stroke="{HIDDEN_COLOUR}" stroke-width="1.5" stroke-dasharray="5 4"/>'
                   f'<polyline data-curve="gradient" points="{_points(self.gradient[start], 1)}" fill="none" '
                   f'stroke="{forget}" stroke-width="2.5"/>')
-        legend = (f'<text x="{2 * _MARGIN + _PANEL_WIDTH + 8}" y="{_PANEL_HEIGHT - 4}" font-size="12" '
-                  f'fill="{HIDDEN_COLOUR}">dashed: σ(b)^lag; solid: measured, fresh LSTM</text>')
+        legend = (f'<text x="{2 * _MARGIN + 1.5 * _PANEL_WIDTH}" y="{_PANEL_HEIGHT + 64}" font-size="12" '
+                  f'text-anchor="middle" fill="{HIDDEN_COLOUR}">solid: measured on a freshly initialised LSTM; '
+                  f'dashed: σ(b)^lag</text>')
         data = json.dumps({"biases": self.biases, "survival": self.survival, "gradient": self.gradient, "lag": lag,
                            "floor": FLOOR, "ceiling": CEILING, "panel": [_PANEL_WIDTH, _PANEL_HEIGHT, _MARGIN]},
                           separators=(",", ":"))

@@ -29,7 +29,7 @@ CHAPTER_DIAGRAMS = {
     "05_output_gate": ['lstm_cell(highlight=("o", "c", "h"))'],
     "06_lstm_from_scratch": ["lstm_cell()", "unrolled_lstm("],
     "07_lstm_in_pytorch": ["bidirectional_lstm("],
-    "09_variants": ["cell_variants("],
+    "09_variants": ['cell_variants(("lstm", "gru"))', 'cell_variants(("peephole", "coupled"))'],
     "10_language_model": ["language_model_flow("],
     "11_scaling_up": ["data_parallelism("],
 }
@@ -40,7 +40,8 @@ ALL_DIAGRAMS = {
     "lstm_cell_highlighted": lambda: diagrams.lstm_cell(highlight="f"),
     "lstm_cell_gradient_paths": lambda: diagrams.lstm_cell(highlight=("c",), gradient_paths=True),
     "gru_cell": diagrams.gru_cell,
-    "cell_variants": diagrams.cell_variants,
+    "lstm_and_gru": diagrams.cell_variants,
+    "lstm_variants": lambda: diagrams.cell_variants(("peephole", "coupled")),
     "unrolled_rnn": diagrams.unrolled_rnn,
     "unrolled_lstm": diagrams.unrolled_lstm,
     "bidirectional_lstm": diagrams.bidirectional_lstm,
@@ -85,6 +86,12 @@ def test_highlighting_fades_the_other_gates():
 def test_bad_sizes_are_refused(call):
     with pytest.raises(ValueError, match="expected an integer"):
         call()
+
+
+@pytest.mark.parametrize("cells", ["gru", (), ("gru", "gru"), ("lstm", "transformer")])
+def test_bad_cell_lists_are_refused(cells):
+    with pytest.raises(ValueError, match="cells: expected distinct names"):
+        diagrams.cell_variants(cells)
 
 
 def test_bidirectional_diagram_labels_the_shapes_nn_lstm_returns():
