@@ -16,10 +16,15 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 from pathlib import Path
 
 LM_LEARNING_RATE = 1e-2
+
+
+class Interrupted(Exception):
+    """A command stopped by Ctrl-C after saving what it had: its message says what was kept; exit status 130."""
 
 
 def _adding(args: argparse.Namespace) -> dict:
@@ -54,6 +59,11 @@ def _corpus_splits(corpus_path: Path | None) -> dict[str, str]:
     return corpus.split_text(corpus.load_text(corpus_path))
 
 
+TRAIN_LM_MODEL_DEFAULTS = {"hidden_size": 384, "num_layers": 1, "embedding_size": 64, "dropout": 0.0,
+                           "implementation": "torch"}
+"""train-lm's model, unless options say otherwise (the options default to None: given or not is known)."""
+
+
 def _train_lm(args: argparse.Namespace) -> dict:
     from lstm_course.distributed import current_world
     from lstm_course.lm_training import TrainConfig, train
@@ -63,9 +73,19 @@ def _train_lm(args: argparse.Namespace) -> dict:
     config = TrainConfig(batch_size=args.batch_size, bptt=args.bptt, lr=args.lr, clip_norm=args.clip_norm,
                          minutes=args.minutes, max_steps=args.max_steps, eval_every=args.eval_every,
                          patience=args.patience, seed=args.seed, device=args.device,
-                         threads=args.threads or max(1, (os.cpu_count() or 1) // world.size))
-    model_config = {"hidden_size": args.hidden_size, "num_layers": args.layers, "embedding_size": args.embedding_size,
-                    "dropout": args.dropout, "implementation": args.implementation}
+                         threads=args.threads if args.threads is not None
+                         else max(1, (os.cpu_count() or 1) // world.size))
+    given = {name: getattr(args, name) for name in TRAIN_LM_MODEL_DEFAULTS if getattr(args, name) is not None}
+    model_config = None if args.resume is not None else TRAIN_LM_MODEL_DEFAULTS | given
+    if args.resume is not None:  # the checkpoint's model is resumed: a size given as well must agree with it
+        from lstm_course.checkpoint import load
+
+        saved = load(args.resume)["model_config"]
+        for name, value in given.items():
+            if saved.get(name) != value:
+                option = "--layers" if name == "num_layers" else "--" + name.replace("_", "-")
+                raise ValueError(f"{option} {value} contradicts {args.resume}, whose {name} is {saved.get(name)!r}: "
+                                 f"a resumed run keeps its model; leave {option} out")
     if args.out.exists() and args.resume is None and not args.overwrite and world.is_main:
         raise ValueError(f"{args.out}: already exists; pass --resume {args.out} to continue it or --overwrite")
     _, _, result = train(splits["train"], splits["validation"], config, model_config, checkpoint_path=args.out,
@@ -73,7 +93,9 @@ def _train_lm(args: argparse.Namespace) -> dict:
     if not world.is_main:
         return None  # under torchrun, process 0 reports for all
     if result.stopped == "interrupted":
-        print(f"interrupted: saved {args.out}; continue with --resume {args.out}", file=sys.stderr)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # saved: a further Ctrl-C must not turn this into a traceback
+        print(json.dumps(result.summary()))
+        raise Interrupted(f"interrupted after step {result.steps}: saved {args.out}; continue with --resume {args.out}")
     return result.summary()
 
 
@@ -181,11 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
     train_lm.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     train_lm.add_argument("--seed", type=int, default=0)
     train_lm.add_argument("--corpus", type=Path, help=corpus_help)
-    train_lm.add_argument("--hidden-size", type=int, default=384)
-    train_lm.add_argument("--layers", type=int, default=1)
-    train_lm.add_argument("--embedding-size", type=int, default=64)
-    train_lm.add_argument("--dropout", type=float, default=0.0)
-    train_lm.add_argument("--implementation", choices=["torch", "ours"], default="torch",
+    train_lm.add_argument("--hidden-size", type=int, help="LSTM units (default 384)")
+    train_lm.add_argument("--layers", type=int, dest="num_layers", help="LSTM layers (default 1)")
+    train_lm.add_argument("--embedding-size", type=int, help="default 64")
+    train_lm.add_argument("--dropout", type=float, help="default 0")
+    train_lm.add_argument("--implementation", choices=["torch", "ours"],
                           help="torch.nn.LSTM (default) or lstm_course.torch_lstm.LSTM")
     train_lm.add_argument("--batch-size", type=int, default=32)
     train_lm.add_argument("--bptt", type=int, default=100, help="truncated-BPTT length")
@@ -244,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Interrupted as stop:
+        print(stop, file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

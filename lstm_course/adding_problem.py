@@ -26,7 +26,12 @@ from tqdm import tqdm
 from lstm_course.gradient_flow import scale_to_spectral_radius
 from lstm_course.runtime import set_threads
 from lstm_course.torch_lstm import LSTM
+from lstm_course.validation import finite_number, positive_int, positive_number, seed_value
 from lstm_course.variants import GRU, LSTMVariant
+
+MAX_LENGTH = 100_000
+"""The longest sequences the adding problem makes: a batch of 32 at 100,000 steps already holds 6.4
+million inputs, and the activations of its backward pass several times that."""
 
 TOLERANCE = 0.04
 """A sequence is processed correctly if the absolute error at its end is below this."""
@@ -158,6 +163,23 @@ class AddingConfig:
     eval_sequences: int = 1024
     target_accuracy: float = 0.997
     seed: int = 0
+
+    def __post_init__(self):
+        """The same checks as the language model's ``TrainConfig``, from :mod:`lstm_course.validation`."""
+        positive_int("length", self.length, maximum=MAX_LENGTH)
+        for name in ("hidden_size", "batch_size", "num_layers", "max_sequences", "eval_every", "eval_sequences"):
+            positive_int(name, getattr(self, name))
+        positive_number("lr", self.lr)
+        if self.clip_norm is not None:
+            positive_number("clip_norm", self.clip_norm)
+        for name in ("forget_bias", "gru_update_bias"):
+            finite_number(name, getattr(self, name))
+        if self.rnn_spectral_radius is not None:
+            positive_number("rnn_spectral_radius", self.rnn_spectral_radius)
+        positive_number("max_minutes", self.max_minutes, infinity_allowed=True)
+        if not 0 < self.target_accuracy <= 1:
+            raise ValueError(f"target_accuracy: expected a number in (0, 1], got {self.target_accuracy!r}")
+        seed_value("seed", self.seed)
 
 
 @dataclass

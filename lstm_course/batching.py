@@ -22,13 +22,19 @@ import numpy as np
 import torch
 
 
+def positive_integer(name: str, value) -> int:
+    """``value`` as an ``int`` if it is a positive integer (NumPy's included, ``bool`` not)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    return int(value)
+
+
 def streams(ids: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """``inputs``, ``targets``: ``(N, batch_size)`` int64 arrays, time-major, column ``b`` = stream ``b``."""
     ids = np.asarray(ids)
     if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
         raise ValueError(f"ids: expected a 1-D integer array, got shape {ids.shape} and dtype {ids.dtype}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size: expected a positive integer, got {batch_size!r}")
+    batch_size = positive_integer("batch_size", batch_size)
     length = (len(ids) - 1) // batch_size
     if length < 1:
         raise ValueError(f"ids: expected at least batch_size + 1 = {batch_size + 1} ids, got {len(ids)}")
@@ -61,8 +67,7 @@ def tbptt_batches(ids: np.ndarray, batch_size: int, bptt: int, start: int = 0, r
     ``batch_size * world_size`` streams and process ``rank`` gets streams ``rank * batch_size`` to
     ``(rank + 1) * batch_size - 1``: together the processes cover the text once per epoch.
     """
-    if not isinstance(bptt, int) or bptt < 1:
-        raise ValueError(f"bptt: expected a positive integer, got {bptt!r}")
+    bptt = positive_integer("bptt", bptt)
     inputs, targets = (shard(array, rank, world_size) for array in streams(ids, batch_size * world_size))
     for offset in range(start * bptt, len(inputs), bptt):
         yield torch.from_numpy(inputs[offset : offset + bptt]), torch.from_numpy(targets[offset : offset + bptt])

@@ -57,4 +57,47 @@ def load(path) -> dict:
     missing = [key for key in REQUIRED_KEYS if key not in checkpoint]
     if missing:
         raise CheckpointError(f"{path}: checkpoint is missing {missing}")
+    problem = _first_problem(checkpoint)
+    if problem:
+        raise CheckpointError(f"{path}: not a usable checkpoint: {problem}")
     return checkpoint
+
+
+PROGRESS_FIELDS = {"steps": int, "characters": int, "seconds": float, "epoch": int, "batch_in_epoch": int,
+                   "best_validation_nats": float, "evaluations_without_improvement": int, "history": list}
+"""The counters a resumed run continues from, and their types (an int is a float too)."""
+
+
+def _is(value, kind) -> bool:
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def _first_problem(checkpoint: dict) -> str | None:
+    """What is wrong with a checkpoint's fields, in a few words, or ``None``: checked before anything reads them."""
+    for key in ("model_config", "train_config", "progress", "optimiser"):
+        if not isinstance(checkpoint[key], dict):
+            return f"{key} is a {type(checkpoint[key]).__name__}, expected a dict"
+    for key in ("model", "best_model"):
+        weights = checkpoint[key]
+        if not isinstance(weights, dict) or not weights or not all(
+                isinstance(name, str) and isinstance(tensor, torch.Tensor) for name, tensor in weights.items()):
+            return f"{key} is not a dict of named tensors"
+    vocabulary = checkpoint["vocabulary"]
+    if not isinstance(vocabulary, list) or not vocabulary or not all(isinstance(symbol, str) for symbol in vocabulary):
+        return "vocabulary is not a list of symbols"
+    progress = checkpoint["progress"]
+    for name, kind in PROGRESS_FIELDS.items():
+        if name not in progress:
+            return f"progress has no {name!r}"
+        if not _is(progress[name], kind) or (kind is int and progress[name] < 0):
+            return f"progress[{name!r}] is {progress[name]!r}, expected a non-negative {kind.__name__}"
+    optimiser = checkpoint["optimiser"]
+    if not isinstance(optimiser.get("state"), dict) or not isinstance(optimiser.get("param_groups"), list):
+        return "optimiser is not an optimiser's state_dict (no 'state' and 'param_groups')"
+    steps = {int(state["step"]) for state in optimiser["state"].values()
+             if isinstance(state, dict) and isinstance(state.get("step"), torch.Tensor)}
+    if steps and steps != {progress["steps"]}:
+        return f"the optimiser has taken {sorted(steps)} steps but progress says {progress['steps']}"
+    return None

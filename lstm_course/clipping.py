@@ -29,10 +29,15 @@ def clip_grad_norm(grads: Mapping[str, np.ndarray], max_norm: float) -> tuple[di
     Returns:
         ``(clipped, total_norm)``: new arrays with the same keys, shapes and dtypes, and the
         global norm *before* clipping (as ``torch.nn.utils.clip_grad_norm_`` returns it).
+
+    A NaN or infinite gradient makes the norm NaN or infinite, and then, as in torch, the result
+    is not finite either (NaN everywhere for a NaN): the failure shows instead of being hidden.
+    Check ``total_norm`` before taking the step.
     """
-    if not np.isfinite(max_norm) or max_norm <= 0:
+    if isinstance(max_norm, bool) or not isinstance(max_norm, int | float | np.number) or not np.isfinite(max_norm) \
+            or max_norm <= 0:
         raise ValueError(f"max_norm: expected a positive finite number, got {max_norm}")
     grads = {name: as_float_array(f"grads[{name!r}]", g) for name, g in grads.items()}
     total_norm = global_norm(grads)
-    scale = min(1.0, max_norm / (total_norm + 1e-6))
+    scale = np.minimum(1.0, max_norm / (total_norm + 1e-6))  # np.minimum keeps a NaN, Python's min would drop it
     return {name: (g * scale).astype(g.dtype) for name, g in grads.items()}, total_norm

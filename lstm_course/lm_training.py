@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import copy
 import math
+import signal
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,6 +40,7 @@ from lstm_course import distributed
 from lstm_course.batching import streams, tbptt_batches
 from lstm_course.language_model import CharLSTM, ModelConfig, detach_state
 from lstm_course.runtime import check_device_name, set_threads
+from lstm_course.validation import positive_int, positive_number, seed_value
 from lstm_course.vocabulary import Vocabulary
 
 LN2 = math.log(2.0)
@@ -65,14 +68,13 @@ class TrainConfig:
     def __post_init__(self):
         check_device_name(self.device)
         for name in ("batch_size", "bptt", "eval_every", "patience", "threads"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-        if self.max_steps is not None and (not isinstance(self.max_steps, int) or self.max_steps < 1):
-            raise ValueError(f"max_steps: expected a positive integer or None, got {self.max_steps!r}")
-        for name in ("lr", "minutes", "clip_norm"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name}: expected a positive number, got {getattr(self, name)!r}")
+            positive_int(name, getattr(self, name))
+        if self.max_steps is not None:
+            positive_int("max_steps", self.max_steps)
+        for name in ("lr", "clip_norm"):
+            positive_number(name, getattr(self, name))
+        positive_number("minutes", self.minutes, infinity_allowed=True)
+        seed_value("seed", self.seed)
 
 
 class TrainingDiverged(RuntimeError):
@@ -144,15 +146,18 @@ def _new_run(train_text: str, model_config: dict | None, config: TrainConfig, de
 
 def _resumed_run(path, train_text: str, device: torch.device):
     saved = checkpoints.load(path)
-    vocabulary = Vocabulary.from_list(saved["vocabulary"])
+    vocabulary = _vocabulary_from(saved, path)
     if vocabulary != Vocabulary.from_text(train_text):
         raise ValueError(f"{path}: the checkpoint's vocabulary ({len(vocabulary)} ids) differs from the training "
                          f"text's; resume with the corpus it was trained on")
-    model = CharLSTM(ModelConfig(**saved["model_config"]))
-    model.load_state_dict(saved["model"])
+    model = _model_from(saved, "model", path)
     model.to(device)  # before the optimiser's state is loaded, which then follows each parameter's device
-    optimiser = torch.optim.Adam(model.parameters(), lr=saved["train_config"]["lr"])
-    optimiser.load_state_dict(saved["optimiser"])
+    try:
+        optimiser = torch.optim.Adam(model.parameters(), lr=saved["train_config"]["lr"])
+        optimiser.load_state_dict(saved["optimiser"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise checkpoints.CheckpointError(f"{path}: its optimiser state does not fit its model "
+                                          f"({type(error).__name__}: {str(error).splitlines()[0][:160]})") from None
     return vocabulary, model, optimiser, saved["progress"], saved["best_model"]
 
 
@@ -161,6 +166,37 @@ def _checkpoint(model, best_model, optimiser, vocabulary, config, progress, stat
     return {"format": checkpoints.FORMAT, "model_config": asdict(model.config), "train_config": asdict(config),
             "vocabulary": vocabulary.to_list(), "model": model.state_dict(), "best_model": best_model,
             "optimiser": optimiser.state_dict(), "progress": progress}
+
+
+class StepBoundaryInterrupt:
+    """Ctrl-C (SIGINT) during training, remembered and acted on only between two steps.
+
+    An interrupt in the middle of ``optimiser.step()`` would leave some parameters updated and
+    others not, and the checkpoint written on the way out would hold that half-applied step
+    (resuming then diverges from an uninterrupted run). With this handler installed the step
+    finishes, the loop stops, and the checkpoint is saved; a second Ctrl-C while saving is
+    reported and ignored, so the save completes. Signals can only be caught in the main thread;
+    elsewhere this does nothing and a ``KeyboardInterrupt`` behaves as before.
+    """
+
+    def __init__(self):
+        self.requested, self._previous = False, None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signal_number, frame):
+        if self.requested:
+            print("interrupt: already stopping; the checkpoint is being written, wait a moment", file=sys.stderr,
+                  flush=True)
+        self.requested = True
+
+    def __exit__(self, *exception):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
 
 
 def _random_state(device: torch.device) -> dict:
@@ -247,6 +283,12 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
     model.train()
     rng_after_last_step = _random_state(device)  # dropout's random state at a step boundary, for resuming
     window_loss, window_chars, window_start = 0.0, 0, time.perf_counter()
+    interrupt = StepBoundaryInterrupt().__enter__()
+
+    def interrupted() -> bool:
+        """Whether Ctrl-C reached any process (all of them stop at the same step)."""
+        return distributed.agree_max(1.0 if interrupt.requested else 0.0, world) > 0
+
     try:
         while budget_fraction() < 1.0 and stopped == "budget":
             batches = tbptt_batches(train_ids, config.batch_size, config.bptt, start=progress["batch_in_epoch"],
@@ -300,23 +342,33 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
                     if progress["evaluations_without_improvement"] >= config.patience:
                         stopped = "early stopping"
                         break
+                if interrupted():  # only here, between two steps: the checkpoint never holds half a step
+                    stopped = "interrupted"
+                    break
                 if budget_fraction() >= 1.0:
                     break
             else:  # the epoch ran out: start the next one from a zero state
                 progress["epoch"] += 1
                 progress["batch_in_epoch"] = 0
                 state = None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # raised outside a step (e.g. by a test, or in a thread without the handler)
         stopped = "interrupted"
+    except BaseException:  # a diverged loss, say: give Ctrl-C back before the error propagates
+        interrupt.__exit__(None, None, None)
+        raise
     finally:
         bar.close()
-    if stopped != "interrupted" and (not progress["history"] or progress["history"][-1]["step"] != progress["steps"]):
-        validation = validation_nats()  # the final weights too
-        progress["history"].append({"step": progress["steps"], "characters": progress["characters"],
-                                    "seconds": round(elapsed(), 1), "validation_nats": validation})
-        if validation < progress["best_validation_nats"]:
-            progress["best_validation_nats"], best_model = validation, copy.deepcopy(model.state_dict())
-    save()
+    try:
+        if stopped != "interrupted" and (not progress["history"]
+                                         or progress["history"][-1]["step"] != progress["steps"]):
+            validation = validation_nats()  # the final weights too
+            progress["history"].append({"step": progress["steps"], "characters": progress["characters"],
+                                        "seconds": round(elapsed(), 1), "validation_nats": validation})
+            if validation < progress["best_validation_nats"]:
+                progress["best_validation_nats"], best_model = validation, copy.deepcopy(model.state_dict())
+        save()  # still under the handler: a Ctrl-C now cannot stop the checkpoint half-way
+    finally:
+        interrupt.__exit__(None, None, None)
     distributed.leave(joined)
     result = TrainResult(progress["steps"], progress["characters"], elapsed(), progress["best_validation_nats"],
                          stopped, progress["history"], path, world.size)
@@ -330,12 +382,29 @@ def train(train_text: str, validation_text: str, config: TrainConfig | None = No
 def load_model(path) -> tuple[CharLSTM, Vocabulary, dict]:
     """The best-validation model of a checkpoint, in eval mode, with its vocabulary and the whole checkpoint."""
     saved = checkpoints.load(path)
-    try:
-        model = CharLSTM(ModelConfig(**saved["model_config"]))
-        model.load_state_dict(saved["best_model"])
-        vocabulary = Vocabulary.from_list(saved["vocabulary"])
-    except (TypeError, ValueError, RuntimeError) as error:
-        raise checkpoints.CheckpointError(f"{path}: checkpoint does not describe a valid model "
-                                          f"({str(error).splitlines()[0][:160]})") from None
+    model, vocabulary = _model_from(saved, "best_model", path), _vocabulary_from(saved, path)
     model.eval()
     return model, vocabulary, saved
+
+
+def _model_from(saved: dict, weights: str, path) -> CharLSTM:
+    """The model a checkpoint describes, holding its ``weights`` (``"model"`` or ``"best_model"``); one-line errors."""
+    try:
+        model = CharLSTM(ModelConfig(**saved["model_config"]))
+    except (TypeError, ValueError) as error:
+        raise checkpoints.CheckpointError(f"{path}: model_config does not describe a model ({error})") from None
+    try:
+        model.load_state_dict(saved[weights])
+    except RuntimeError as error:
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        detail = next((line for line in lines if line.startswith(("size mismatch", "Missing", "Unexpected"))), lines[0])
+        raise checkpoints.CheckpointError(f"{path}: its {weights} weights do not fit its model_config "
+                                          f"({detail[:200]})") from None
+    return model
+
+
+def _vocabulary_from(saved: dict, path) -> Vocabulary:
+    try:
+        return Vocabulary.from_list(saved["vocabulary"])
+    except (TypeError, ValueError) as error:
+        raise checkpoints.CheckpointError(f"{path}: its vocabulary is not usable ({error})") from None

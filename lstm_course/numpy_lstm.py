@@ -19,10 +19,12 @@ are ``(4H,)``, and rows ``k*H:(k+1)*H`` belong to gate ``GATES[k]``. Sequences a
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from lstm_course.activations import sigmoid
-from lstm_course.validation import as_float_array, common_dtype, expect_ndim, expect_shape
+from lstm_course.validation import as_float_array, common_dtype, expect_ndim, expect_shape, same_shape
 
 GATES = ("i", "f", "g", "o")
 """Gate order along the ``4H`` axis, as in ``torch.nn.LSTM``."""
@@ -56,6 +58,29 @@ def concatenated_form(W_x, W_h, b_x, b_h) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([W_h, W_x], axis=1), b_x + b_h
 
 
+def _check_affine(function):
+    """Decorator: ``x_t (B, D)``, ``h_prev (B, H)``, ``W_x (R, D)``, ``W_h (R, H)``, ``b_x, b_h (R,)``, one dtype."""
+
+    @functools.wraps(function)
+    def checked(x_t, h_prev, W_x, W_h, b_x, b_h, *args, **kwargs):
+        arrays = dict(x_t=x_t, h_prev=h_prev, W_x=W_x, W_h=W_h, b_x=b_x, b_h=b_h)
+        for name, array in arrays.items():
+            as_float_array(name, array)
+        for name, symbols in (("x_t", "(B, D)"), ("h_prev", "(B, H)"), ("W_x", "(R, D)"), ("W_h", "(R, H)")):
+            expect_ndim(name, arrays[name], 2, symbols)
+        (batch_size, input_size), hidden_size, rows = x_t.shape, h_prev.shape[1], W_x.shape[0]
+        expect_shape("h_prev", h_prev, (batch_size, hidden_size), "(B, H)")
+        expect_shape("W_x", W_x, (rows, input_size), "(R, D)")
+        expect_shape("W_h", W_h, (rows, hidden_size), "(R, H)")
+        expect_shape("b_x", b_x, (rows,), "(R,)")
+        expect_shape("b_h", b_h, (rows,), "(R,)")
+        common_dtype(arrays)
+        return function(x_t, h_prev, W_x, W_h, b_x, b_h, *args, **kwargs)
+
+    return checked
+
+
+@_check_affine
 def affine(x_t, h_prev, W_x, W_h, b_x, b_h) -> np.ndarray:
     """``W_x x_t + b_x + W_h h_prev + b_h`` for a batch of row vectors.
 
@@ -99,11 +124,13 @@ def split_gates(stacked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return tuple(stacked[..., gate_slice(name, hidden_size)] for name in GATES)
 
 
+@same_shape("(B, H)")
 def cell_update(c_prev, forget_gate, input_gate, candidate) -> np.ndarray:
     """The constant error carousel: ``c_t = f_t * c_{t-1} + i_t * g_t``, all ``(B, H)``."""
     return forget_gate * c_prev + input_gate * candidate
 
 
+@same_shape("(B, H)")
 def hidden_state(output_gate, cell_state) -> np.ndarray:
     """What the cell exposes: ``h_t = o_t * tanh(c_t)``, ``(B, H)``."""
     return output_gate * np.tanh(cell_state)
@@ -112,7 +139,7 @@ def hidden_state(output_gate, cell_state) -> np.ndarray:
 def _step_from_activations(activations, c_prev):
     """Cell and hidden state from the four activated gates ``(B, 4H)``; returns ``(h_t, c_t, tanh(c_t))``."""
     input_gate, forget_gate, candidate, output_gate = split_gates(activations)
-    c_t = cell_update(c_prev, forget_gate, input_gate, candidate)
+    c_t = cell_update.__wrapped__(c_prev, forget_gate, input_gate, candidate)  # checked once, by the caller
     tanh_c = np.tanh(c_t)
     return output_gate * tanh_c, c_t, tanh_c
 
@@ -167,6 +194,8 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
     expect_ndim("x", x, 3, "(T, B, D)")
     num_steps, batch_size, _ = x.shape
     expect_shape("x", x, (num_steps, batch_size, input_size), "(T, B, D)")
+    if num_steps < 1 or batch_size < 1:
+        raise ValueError(f"x: expected at least one step and one sequence (T, B >= 1), got shape {x.shape}")
     _validate_states(batch_size, hidden_size, h0=h0, c0=c0)
     dtype = common_dtype(dict(x=x, h0=h0, c0=c0, W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh))
 

@@ -67,6 +67,8 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
     expect_ndim("x", x, 3, "(T, B, D)")
     num_steps, batch_size, _ = x.shape
     expect_shape("x", x, (num_steps, batch_size, input_size), "(T, B, D)")
+    if num_steps < 1 or batch_size < 1:
+        raise ValueError(f"x: expected at least one step and one sequence (T, B >= 1), got shape {x.shape}")
     expect_shape("h0", as_float_array("h0", h0), (batch_size, hidden_size), "(B, H)")
     dtype = common_dtype(dict(x=x, h0=h0, W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh))
 

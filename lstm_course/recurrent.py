@@ -166,6 +166,10 @@ class RecurrentStack(nn.Module):
         if x.shape[-1] != self.input_size:
             raise ValueError(f"input: expected the last dimension to be input_size={self.input_size}, "
                              f"got shape {tuple(x.shape) if packed else tuple(input.shape)}")
+        parameter = next(self.parameters())
+        if x.dtype != parameter.dtype:
+            raise ValueError(f"input: expected dtype {parameter.dtype}, the parameters' dtype, got {x.dtype} "
+                             f"(convert one of them, e.g. input.to({parameter.dtype}) or module.to({x.dtype}))")
         initial = self._initial_states(hx, x.shape[1], x, unbatched)
 
         finals = []
@@ -221,5 +225,7 @@ class RecurrentStack(nn.Module):
             if tuple(state.shape) != shape:
                 raise ValueError(f"{name}0: expected shape (num_layers * num_directions, B, H) = {shape}, "
                                  f"got {tuple(state.shape)}")
+            if state.dtype != x.dtype:
+                raise ValueError(f"{name}0: expected dtype {x.dtype} like the input, got {state.dtype}")
             checked.append(state)
         return tuple(checked)

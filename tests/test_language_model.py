@@ -391,3 +391,50 @@ def test_training_on_the_automatic_device_gives_a_model_there_and_a_checkpoint_a
                           checkpoint_path=tmp_path / "more.pt", resume_from=path, progress_bar=False)
     assert next(resumed.parameters()).device.type == resolve_device("auto").type
     assert result.steps == 4
+
+
+# Issue 17: checkpoints with the right format tag but wrong contents, and contradicting options ------------------
+
+def _cli_checkpoint(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(TEXT)
+    good = tmp_path / "good.pt"
+    assert main(["train-lm", "--corpus", str(corpus), "--out", str(good), "--max-steps", "4", "--eval-every", "2",
+                 "--hidden-size", "8", "--embedding-size", "4", "--batch-size", "2", "--bptt", "8", "--quiet"]) == 0
+    capsys.readouterr()
+    return corpus, good
+
+
+DAMAGES = {
+    "no steps": (lambda saved: saved["progress"].pop("steps"), "progress has no 'steps'"),
+    "negative steps": (lambda saved: saved["progress"].__setitem__("steps", -3), "progress['steps'] is -3"),
+    "steps out of step": (lambda saved: saved["progress"].__setitem__("steps", 3), "the optimiser has taken [4] steps"),
+    "vocabulary": (lambda saved: saved.__setitem__("vocabulary", "abc"), "vocabulary is not a list of symbols"),
+    "sizes": (lambda saved: saved["model_config"].__setitem__("hidden_size", 17),
+              "weights do not fit its model_config (size mismatch"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_checkpoint_with_wrong_contents_is_refused_in_one_line(tmp_path, capsys, damage):
+    corpus, good = _cli_checkpoint(tmp_path, capsys)
+    saved = torch.load(good, weights_only=True)
+    spoil, message = DAMAGES[damage]
+    spoil(saved)
+    bad = tmp_path / "bad.pt"
+    torch.save(saved, bad)
+    for command in (["evaluate", str(bad), "--corpus", str(corpus)],
+                    ["train-lm", "--corpus", str(corpus), "--resume", str(bad), "--out", str(bad), "--max-steps", "8",
+                     "--quiet"]):
+        code, error = main(command), capsys.readouterr().err
+        assert code == 2 and message in error and error.count("\n") == 1, (command[0], error)
+
+
+def test_resume_refuses_options_that_contradict_the_checkpoint(tmp_path, capsys):
+    corpus, good = _cli_checkpoint(tmp_path, capsys)
+    common = ["train-lm", "--corpus", str(corpus), "--resume", str(good), "--out", str(good), "--max-steps", "6",
+              "--eval-every", "2", "--batch-size", "2", "--bptt", "8", "--quiet"]
+    code, error = main([*common, "--hidden-size", "999"]), capsys.readouterr().err
+    assert code == 2 and error == (f"error: --hidden-size 999 contradicts {good}, whose hidden_size is 8: a resumed "
+                                   "run keeps its model; leave --hidden-size out\n")
+    assert main([*common, "--hidden-size", "8", "--layers", "1"]) == 0  # agreeing options are fine

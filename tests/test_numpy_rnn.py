@@ -107,7 +107,7 @@ def test_dtype_is_preserved(rng, dtype):
         (lambda a: a.update(h0=a["h0"][:2]), r"h0: expected shape \(B, H\) = \(3, 5\), got \(2, 5\)"),
         (lambda a: a.update(W_hh=a["W_hh"][:, :4]), r"W_hh: expected shape \(H, H\) = \(5, 5\), got \(5, 4\)"),
         (lambda a: a.update(b_ih=a["b_ih"][:3]), r"b_ih: expected shape \(H,\) = \(5,\), got \(3,\)"),
-        (lambda a: a.update(x=a["x"].astype(int)), r"x: expected a floating dtype"),
+        (lambda a: a.update(x=a["x"].astype(int)), r"x: expected dtype float32 or float64"),
         (lambda a: a.update(x=a["x"].tolist()), r"x: expected a NumPy array, got list"),
         (lambda a: a.update(h0=a["h0"].astype(np.float32)), r"h0: expected dtype float64"),
     ],
