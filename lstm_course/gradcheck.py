@@ -22,7 +22,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
     ``f`` may read ``x`` through a closure. Returns an array shaped like ``x``. ``x`` must be float64:
     in float32 a difference quotient keeps only about three of its seven digits.
     """
-    x = as_float_array("x", x)
+    x = as_float_array("x", x, finite=True)
     if x.dtype != np.float64:
         raise ValueError(f"x: expected dtype float64 (central differences in {x.dtype} lose most digits; "
                          "differentiate x.astype(np.float64))")

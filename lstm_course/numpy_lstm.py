@@ -65,7 +65,7 @@ def _check_affine(function):
     def checked(x_t, h_prev, W_x, W_h, b_x, b_h, *args, **kwargs):
         arrays = dict(x_t=x_t, h_prev=h_prev, W_x=W_x, W_h=W_h, b_x=b_x, b_h=b_h)
         for name, array in arrays.items():
-            as_float_array(name, array)
+            as_float_array(name, array, finite=True)
         for name, symbols in (("x_t", "(B, D)"), ("h_prev", "(B, H)"), ("W_x", "(R, D)"), ("W_h", "(R, H)")):
             expect_ndim(name, arrays[name], 2, symbols)
         (batch_size, input_size), hidden_size, rows = x_t.shape, h_prev.shape[1], W_x.shape[0]
@@ -146,27 +146,27 @@ def _step_from_activations(activations, c_prev):
 
 def _validate_weights(W_ih, W_hh, b_ih, b_hh):
     """Check the stacked parameters against each other; return ``(H, D)``."""
-    W_ih = as_float_array("W_ih", W_ih)
+    W_ih = as_float_array("W_ih", W_ih, finite=True)
     expect_ndim("W_ih", W_ih, 2, "(4H, D)")
     rows, input_size = W_ih.shape
     if rows % 4:
         raise ValueError(f"W_ih: expected 4H rows (the gates i, f, g, o stacked), got shape {W_ih.shape}")
     hidden_size = rows // 4
-    expect_shape("W_hh", as_float_array("W_hh", W_hh), (rows, hidden_size), "(4H, H)")
-    expect_shape("b_ih", as_float_array("b_ih", b_ih), (rows,), "(4H,)")
-    expect_shape("b_hh", as_float_array("b_hh", b_hh), (rows,), "(4H,)")
+    expect_shape("W_hh", as_float_array("W_hh", W_hh, finite=True), (rows, hidden_size), "(4H, H)")
+    expect_shape("b_ih", as_float_array("b_ih", b_ih, finite=True), (rows,), "(4H,)")
+    expect_shape("b_hh", as_float_array("b_hh", b_hh, finite=True), (rows,), "(4H,)")
     return hidden_size, input_size
 
 
 def _validate_states(batch_size, hidden_size, **states):
     for name, state in states.items():
-        expect_shape(name, as_float_array(name, state), (batch_size, hidden_size), "(B, H)")
+        expect_shape(name, as_float_array(name, state, finite=True), (batch_size, hidden_size), "(B, H)")
 
 
 def lstm_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     """One LSTM step. ``x_t``: ``(B, D)``; ``h_prev``, ``c_prev``: ``(B, H)``. Returns ``(h_t, c_t)``."""
     hidden_size, input_size = _validate_weights(W_ih, W_hh, b_ih, b_hh)
-    x_t = as_float_array("x_t", x_t)
+    x_t = as_float_array("x_t", x_t, finite=True)
     expect_ndim("x_t", x_t, 2, "(B, D)")
     expect_shape("x_t", x_t, (x_t.shape[0], input_size), "(B, D)")
     _validate_states(x_t.shape[0], hidden_size, h_prev=h_prev, c_prev=c_prev)
@@ -190,7 +190,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
         ``(T, B, 4H)``, and every step's ``h``, ``c`` and ``tanh(c)``.
     """
     hidden_size, input_size = _validate_weights(W_ih, W_hh, b_ih, b_hh)
-    x = as_float_array("x", x)
+    x = as_float_array("x", x, finite=True)
     expect_ndim("x", x, 3, "(T, B, D)")
     num_steps, batch_size, _ = x.shape
     expect_shape("x", x, (num_steps, batch_size, input_size), "(T, B, D)")

@@ -19,12 +19,12 @@ from lstm_course.validation import as_float_array, common_dtype, expect_ndim, ex
 
 def _validate_rnn_weights(W_ih, W_hh, b_ih, b_hh):
     """Check the four parameters against each other; return ``(H, D)``."""
-    W_ih = as_float_array("W_ih", W_ih)
+    W_ih = as_float_array("W_ih", W_ih, finite=True)
     expect_ndim("W_ih", W_ih, 2, "(H, D)")
     hidden_size, input_size = W_ih.shape
-    expect_shape("W_hh", as_float_array("W_hh", W_hh), (hidden_size, hidden_size), "(H, H)")
-    expect_shape("b_ih", as_float_array("b_ih", b_ih), (hidden_size,), "(H,)")
-    expect_shape("b_hh", as_float_array("b_hh", b_hh), (hidden_size,), "(H,)")
+    expect_shape("W_hh", as_float_array("W_hh", W_hh, finite=True), (hidden_size, hidden_size), "(H, H)")
+    expect_shape("b_ih", as_float_array("b_ih", b_ih, finite=True), (hidden_size,), "(H,)")
+    expect_shape("b_hh", as_float_array("b_hh", b_hh, finite=True), (hidden_size,), "(H,)")
     return hidden_size, input_size
 
 
@@ -40,10 +40,10 @@ def recurrent_update(input_projection: np.ndarray, h_prev: np.ndarray, W_hh, b_h
 def rnn_step(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> np.ndarray:
     """One RNN step. ``x_t``: ``(B, D)``, ``h_prev``: ``(B, H)``; returns ``h_t``: ``(B, H)``."""
     hidden_size, input_size = _validate_rnn_weights(W_ih, W_hh, b_ih, b_hh)
-    x_t = as_float_array("x_t", x_t)
+    x_t = as_float_array("x_t", x_t, finite=True)
     expect_ndim("x_t", x_t, 2, "(B, D)")
     expect_shape("x_t", x_t, (x_t.shape[0], input_size), "(B, D)")
-    expect_shape("h_prev", as_float_array("h_prev", h_prev), (x_t.shape[0], hidden_size), "(B, H)")
+    expect_shape("h_prev", as_float_array("h_prev", h_prev, finite=True), (x_t.shape[0], hidden_size), "(B, H)")
     common_dtype(dict(x_t=x_t, h_prev=h_prev, W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh))
     return recurrent_update(x_t @ W_ih.T + b_ih, h_prev, W_hh, b_hh)
 
@@ -63,13 +63,13 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
         what :func:`rnn_backward` needs.
     """
     hidden_size, input_size = _validate_rnn_weights(W_ih, W_hh, b_ih, b_hh)
-    x = as_float_array("x", x)
+    x = as_float_array("x", x, finite=True)
     expect_ndim("x", x, 3, "(T, B, D)")
     num_steps, batch_size, _ = x.shape
     expect_shape("x", x, (num_steps, batch_size, input_size), "(T, B, D)")
     if num_steps < 1 or batch_size < 1:
         raise ValueError(f"x: expected at least one step and one sequence (T, B >= 1), got shape {x.shape}")
-    expect_shape("h0", as_float_array("h0", h0), (batch_size, hidden_size), "(B, H)")
+    expect_shape("h0", as_float_array("h0", h0, finite=True), (batch_size, hidden_size), "(B, H)")
     dtype = common_dtype(dict(x=x, h0=h0, W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh))
 
     # The input's contribution for every step at once: one (T*B, D) x (D, H) product.
@@ -95,11 +95,11 @@ def rnn_backward(d_hs, cache, d_hT=None):
         dict of gradients keyed ``x, h0, W_ih, W_hh, b_ih, b_hh``, each shaped like its input.
     """
     x, h0, hs, W_ih, W_hh = (cache[key] for key in ("x", "h0", "hs", "W_ih", "W_hh"))
-    d_hs = as_float_array("d_hs", d_hs)
+    d_hs = as_float_array("d_hs", d_hs, finite=True)
     expect_shape("d_hs", d_hs, hs.shape, "(T, B, H)")
     d_h_next = np.zeros_like(h0)
     if d_hT is not None:
-        expect_shape("d_hT", as_float_array("d_hT", d_hT), h0.shape, "(B, H)")
+        expect_shape("d_hT", as_float_array("d_hT", d_hT, finite=True), h0.shape, "(B, H)")
         d_h_next = d_hT.astype(hs.dtype, copy=True)
     common_dtype(dict(hs=hs, d_hs=d_hs, d_hT=d_hT))
 

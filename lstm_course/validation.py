@@ -18,12 +18,18 @@ FLOAT_DTYPES = (np.float32, np.float64)
 ``np.longdouble`` is a different type on every platform."""
 
 
-def as_float_array(name: str, value) -> np.ndarray:
-    """Return ``value`` as a floating NumPy array, or raise ``ValueError`` naming ``name``."""
+def as_float_array(name: str, value, finite: bool = False) -> np.ndarray:
+    """Return ``value`` as a floating NumPy array, or raise ``ValueError`` naming ``name``.
+
+    ``finite``: refuse NaN and infinity too (a model's inputs and weights; not gradients, whose
+    NaN is a result to report).
+    """
     if not isinstance(value, np.ndarray):
         raise ValueError(f"{name}: expected a NumPy array, got {type(value).__name__}")
     if value.dtype not in FLOAT_DTYPES:
         raise ValueError(f"{name}: expected dtype float32 or float64, got {value.dtype}")
+    if finite and not np.isfinite(value).all():
+        raise ValueError(f"{name}: expected finite values, got NaN or infinity")
     return value
 
 
@@ -89,7 +95,7 @@ def same_shape(symbols: str):
 
         @functools.wraps(function)
         def checked(*args, **kwargs):
-            arrays = {name: as_float_array(name, value)
+            arrays = {name: as_float_array(name, value, finite=True)
                       for name, value in signature.bind(*args, **kwargs).arguments.items()}
             first_name, first = next(iter(arrays.items()))
             expect_ndim(first_name, first, 2, symbols)

@@ -72,15 +72,18 @@ SPOILERS = {
     "float16": lambda array: array.astype(np.float16),
     "a list": lambda array: array.tolist(),
     "empty": lambda array: array[:0],  # no steps, no sequences, no units
+    "NaN": lambda array: np.where(np.arange(array.size).reshape(array.shape) == 0, np.nan, array),
+    "infinity": lambda array: np.where(np.arange(array.size).reshape(array.shape) == 0, -np.inf, array),
 }
 
 NOT_SPOILED = {
     # relative_error compares any two arrays of one shape (it converts them to float64 itself): only
     # a different shape is an error.
-    "gradcheck.relative_error": {"extra axis", "integers", "float16", "a list"},
+    "gradcheck.relative_error": {"extra axis", "integers", "float16", "a list", "NaN", "infinity"},
     # global_norm sums squares in float64 whatever the shape or float dtype.
-    "clipping.global_norm": {"extra axis", "wrong size", "float16", "integers", "a list", "empty"},
-    "clipping.clip_grad_norm": {"extra axis", "wrong size", "empty"},  # any shapes may be clipped together
+    "clipping.global_norm": {"extra axis", "wrong size", "float16", "integers", "a list", "empty", "NaN", "infinity"},
+    # Any shapes may be clipped together; a NaN gradient gives NaN, as in torch (tested below).
+    "clipping.clip_grad_norm": {"extra axis", "wrong size", "empty", "NaN", "infinity"},
     "gradcheck.numerical_gradient": {"extra axis", "wrong size", "empty"},  # x may have any shape
 }
 
