@@ -4,6 +4,7 @@
 # Both create or refresh the virtual environment .venv first. A third:
 #   make execute -- refresh every chapter's set-up cell, then re-execute every notebook in place,
 #                   single-threaded and seeded
+#   make lab     -- open the chapters in JupyterLab, ready to run (what a student uses)
 
 PYTHON ?= python3
 SHELL := /bin/bash
@@ -21,7 +22,7 @@ export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv corpus mathjax browser sandbox book test execute clean
+.PHONY: venv corpus mathjax browser sandbox book test execute lab clean
 
 venv: $(STAMP)
 
@@ -64,6 +65,10 @@ book: $(STAMP) corpus mathjax
 
 test: $(STAMP) corpus mathjax browser sandbox
 	$(BIN)/python -m pytest
+
+# JupyterLab on chapters/, the course's kernel, one thread per kernel (lstm_course/lab.py). Ctrl-C twice stops it.
+lab: $(STAMP) corpus
+	$(BIN)/python -m lstm_course lab
 
 execute: $(STAMP) corpus mathjax
 	$(BIN)/python tools/first_cell.py

