@@ -14,7 +14,6 @@ and chapter 2's forget-bias slider is moved, and its figure must redraw.
 import functools
 import http.server
 import re
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -24,10 +23,7 @@ import pytest
 from lstm_course.book import build_book, toc_pages
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 RAW_TEX = re.compile(r"\\\(|\\\[|\$\$|\\begin\{|\\frac|\\sigma")
 
 @pytest.fixture(scope="module")
@@ -43,17 +39,6 @@ def site(tmp_path_factory):
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM}: not found; `make test` installs Debian's chromium (apt-get)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, url: str, mode: str | None = None):

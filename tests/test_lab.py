@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_FLAGS, SCREENSHOTS, open_page
+from test_browser import SCREENSHOTS, open_page
 
 from lstm_course.student_edition import EXPECTED_ERROR
 
@@ -70,17 +70,6 @@ def lab(tmp_path_factory):
         server.wait(timeout=30)
     except subprocess.TimeoutExpired:
         server.kill()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM}: not found; `make test` installs Debian's chromium (apt-get)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 def test_a_student_runs_chapter_1_in_jupyterlab(lab, browser):
