@@ -21,12 +21,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-
-def positive_integer(name: str, value) -> int:
-    """``value`` as an ``int`` if it is a positive integer (NumPy's included, ``bool`` not)."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-    return int(value)
+from lstm_course.validation import positive_int as positive_integer  # the shared check; the name chapter 10 shows
 
 
 def streams(ids: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
