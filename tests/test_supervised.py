@@ -1,4 +1,4 @@
-"""The shared training loop of the later chapters: it learns, keeps the best weights, is reproducible, refuses bad settings."""
+"""The later chapters' shared training loop: it learns, keeps the best weights, is reproducible, checks settings."""
 
 import math
 
