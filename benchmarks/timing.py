@@ -1,9 +1,10 @@
-"""Shared by the benchmarks: their common arguments, and the peak memory of one step.
+"""Shared by the benchmarks: their common arguments, the floor columns, and the peak memory of one step.
 
 Interleaved timing comes from ``lstm_course.timing``. Every benchmark builds a dictionary of
-workloads (name → a function running one step) and either times them all, interleaved, or, with
-``--memory-of NAME``, measures the memory of that one step (:func:`report_step_memory`);
-``run_all.py`` does the latter for each workload in a fresh process.
+workloads (name → a function running one step) and either times them all, interleaved with their
+matrix-product floors (``floors.py``; :func:`floor_columns`), or, with ``--memory-of NAME``,
+measures the memory of that one step (:func:`report_step_memory`); ``run_all.py`` does the latter
+for each workload in a fresh process.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from lstm_course.timing import interleaved_medians
 
-__all__ = ["benchmark_parser", "interleaved_medians", "report_step_memory", "size_parser"]
+__all__ = ["benchmark_parser", "floor_columns", "interleaved_medians", "report_step_memory", "size_parser"]
 
 
 def benchmark_parser(description: str) -> argparse.ArgumentParser:
@@ -37,6 +38,19 @@ def size_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--input", type=int, default=64, help="input width D")
     parser.add_argument("--hidden", type=int, default=256, help="hidden size H")
     return parser
+
+
+def floor_columns(times_ms: dict[str, float], floor_ms: dict[str, float]) -> dict[str, dict[str, float]]:
+    """The JSON beside each variant's time: its floor, time / floor, and the share of its time above the floor.
+
+    ``times_ms`` and ``floor_ms`` map each variant to its median time and to that of its floor (its
+    matrix products alone, ``floors.py``), in milliseconds. The share above the floor is
+    ``1 - floor / time``: the part of the time spent on anything but those products. It is negative
+    where a variant beats its floor (``nn.LSTM``, whose oneDNN kernel runs its own products).
+    """
+    return {"floor_ms": {name: round(floor_ms[name], 3) for name in times_ms},
+            "time_over_floor": {name: round(time / floor_ms[name], 3) for name, time in times_ms.items()},
+            "share_above_floor": {name: round(1 - floor_ms[name] / time, 3) for name, time in times_ms.items()}}
 
 
 def _status_kib(field: str) -> int:

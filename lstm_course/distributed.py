@@ -53,12 +53,19 @@ def current_world(device: str = "cpu") -> World:
 
     ``device`` (``'auto'``, ``'cpu'``, ``'cuda'`` or ``'cuda:N'``) is resolved by
     :func:`lstm_course.runtime.resolve_device`; with several processes on GPUs, process ``r`` of a
-    machine takes GPU ``LOCAL_RANK``, whatever index was asked for.
+    machine takes GPU ``LOCAL_RANK``, whatever index was asked for. More processes on a machine than
+    it has GPUs is an error in every process, naming both numbers: two processes cannot share a GPU
+    under ``nccl``, and a process that waited for a missing GPU's partner would wait forever.
     """
     size = int(os.environ.get("WORLD_SIZE", "1"))
     rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
     resolved = resolve_device(device)
     if resolved.type == "cuda" and size > 1:
+        processes_here, gpus = int(os.environ.get("LOCAL_WORLD_SIZE", size)), torch.cuda.device_count()
+        if processes_here > gpus:
+            raise ValueError(f"device {device!r}: {processes_here} training processes on this machine but PyTorch sees "
+                             f"{gpus} CUDA GPU(s), and each process needs its own; start at most {gpus} "
+                             f"(torchrun --nproc_per_node={gpus}) or train on the CPU (--device cpu)")
         resolved = resolve_device(f"cuda:{local_rank}")
     return World(rank, size, local_rank, resolved)
 

@@ -136,12 +136,19 @@ def hidden_state(output_gate, cell_state) -> np.ndarray:
     return output_gate * np.tanh(cell_state)
 
 
-def _step_from_activations(activations, c_prev):
-    """Cell and hidden state from the four activated gates ``(B, 4H)``; returns ``(h_t, c_t, tanh(c_t))``."""
+def _step_from_activations(activations, c_prev, out=None):
+    """Cell and hidden state from the four activated gates ``(B, 4H)``; returns ``(h_t, c_t, tanh(c_t))``.
+
+    Writes the three ``(B, H)`` results into ``out = (h_t, c_t, tanh_c)`` when given: ``lstm_forward``
+    passes its caches' rows for step ``t``, so no step allocates an array or copies one.
+    """
     input_gate, forget_gate, candidate, output_gate = split_gates(activations)
-    c_t = cell_update.__wrapped__(c_prev, forget_gate, input_gate, candidate)  # checked once, by the caller
-    tanh_c = np.tanh(c_t)
-    return output_gate * tanh_c, c_t, tanh_c
+    h_t, c_t, tanh_c = out if out is not None else (np.empty_like(forget_gate) for _ in range(3))
+    np.multiply(forget_gate, c_prev, out=c_t)  # cell_update, in place: c_t = f_t * c_{t-1} + i_t * g_t
+    c_t += input_gate * candidate
+    np.tanh(c_t, out=tanh_c)
+    np.multiply(output_gate, tanh_c, out=h_t)  # hidden_state: h_t = o_t * tanh(c_t)
+    return h_t, c_t, tanh_c
 
 
 def _validate_weights(W_ih, W_hh, b_ih, b_hh):
@@ -199,22 +206,22 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
     _validate_states(batch_size, hidden_size, h0=h0, c0=c0)
     dtype = common_dtype(dict(x=x, h0=h0, c0=c0, W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh))
 
-    # Everything that does not depend on the previous state, for all steps in one product.
-    input_projection = x @ W_ih.T + (b_ih + b_hh)
-    gates = np.empty((num_steps, batch_size, 4 * hidden_size), dtype=dtype)
+    # Everything that does not depend on the previous state, for all steps in one (T B, D) x (D, 4H)
+    # product: each step's gates start as its input's part, and the loop adds the recurrent part.
+    gates = (x.reshape(-1, input_size) @ W_ih.T).reshape(num_steps, batch_size, 4 * hidden_size)
+    gates += b_ih + b_hh
     hs = np.empty((num_steps, batch_size, hidden_size), dtype=dtype)
     cs = np.empty_like(hs)
     tanh_cs = np.empty_like(hs)
     W_hh_T = np.ascontiguousarray(W_hh.T)  # (H, 4H), contiguous: faster products in the loop
+    recurrent = np.empty((batch_size, 4 * hidden_size), dtype=dtype)  # h_{t-1} W_hh^T, reused by every step
     h, c = h0, c0
     for t in range(num_steps):
-        np.matmul(h, W_hh_T, out=gates[t])  # one fused 4H-wide product for all four gates
-        gates[t] += input_projection[t]
+        gates[t] += np.matmul(h, W_hh_T, out=recurrent)  # one fused 4H-wide product for all four gates
         activate_gates(gates[t], out=gates[t])
-        h, c, tanh_cs[t] = _step_from_activations(gates[t], c)
-        hs[t], cs[t] = h, c
+        h, c, _ = _step_from_activations(gates[t], c, out=(hs[t], cs[t], tanh_cs[t]))  # written into the caches
     cache = dict(x=x, h0=h0, c0=c0, W_ih=W_ih, W_hh=W_hh, gates=gates, hs=hs, cs=cs, tanh_cs=tanh_cs)
-    return hs, (h, c), cache
+    return hs, (h.copy(), c.copy()), cache
 
 
 def init_params(input_size: int, hidden_size: int, rng: np.random.Generator, dtype=np.float64,

@@ -32,17 +32,36 @@ def interleaved_medians(workloads: dict[str, Callable[[], object]], repetitions:
     return {name: float(np.median(times)) for name, times in timings.items()}
 
 
-def training_step(model, inputs) -> Callable[[], None]:
-    """A function that runs one forward and backward pass of ``model`` (an LSTM) on ``inputs``.
+def forward_backward(model, inputs) -> Callable[[], None]:
+    """A function running ``model`` (an LSTM) forward on ``inputs`` and backward from ``sum(output)``.
 
-    The backward pass is that of ``sum(output)``. When ``inputs`` is on a GPU the function waits
-    for the GPU to finish, so that timing it measures the work and not only its launch.
+    It returns as soon as the work is queued: on a GPU that is before the work is done. This is the
+    step :func:`lstm_course.cuda_graphs.capture` records; to time it, use :func:`training_step`.
+    The gradients are set to ``None`` first, so each call's ``.grad`` tensors are freshly written.
     """
     def run() -> None:
         model.zero_grad()
         output, _ = model(inputs)
         output.sum().backward()
-        if inputs.is_cuda:
-            torch.cuda.synchronize(inputs.device)
+
+    return run
+
+
+def training_step(model, inputs) -> Callable[[], None]:
+    """:func:`forward_backward`, waiting for the GPU to finish when ``inputs`` is on one.
+
+    Timing it measures the work, not only its launch.
+    """
+    return finished(forward_backward(model, inputs), inputs.device)
+
+
+def finished(step: Callable[[], object], device) -> Callable[[], None]:
+    """``step`` followed by waiting for ``device`` (a ``torch.device``) to finish all queued work (on a GPU)."""
+    device = torch.device(device)
+
+    def run() -> None:
+        step()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
 
     return run
