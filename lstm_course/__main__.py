@@ -2,6 +2,8 @@
 
     python -m lstm_course adding --length 100 --model lstm --seed 0
     python -m lstm_course fetch-corpus
+    python -m lstm_course fetch-series
+    python -m lstm_course forecast --series elnino --seeds 0 1 2 --out results/forecast_elnino.json
     python -m lstm_course train-lm --minutes 10 --out shakespeare.pt --seed 0
     python -m lstm_course evaluate shakespeare.pt --split test
     python -m lstm_course sample shakespeare.pt --prompt "ROMEO." --length 300 --temperature 0.8 --seed 0
@@ -48,6 +50,38 @@ def _fetch_corpus(args: argparse.Namespace) -> dict:
     works = corpus.load_shakespeare(cache=args.cache)
     text = "".join(works.values())
     return {"folder": str(folder), "works": len(works), "characters": len(text), "symbols": len(set(text))}
+
+
+def _fetch_series(args: argparse.Namespace) -> dict:
+    from lstm_course import series
+
+    folder = series.fetch_series(archive=args.archive, cache=args.cache)
+    return {"folder": str(folder), "package": series.PACKAGE,
+            "series": {name: len(series.load_series(name, cache=args.cache).values) for name in series.FILES}}
+
+
+def _forecast(args: argparse.Namespace) -> dict:
+    import dataclasses
+    import platform
+
+    import torch
+
+    from lstm_course.forecast_comparison import PROTOCOLS, run_comparison
+
+    changes = {name: tuple(value) if isinstance(value, list) else value
+               for name, value in (("ar_orders", args.ar_orders), ("lstm_hidden_sizes", args.hidden_sizes),
+                                   ("lstm_windows", args.windows), ("lstm_steps", args.steps)) if value is not None}
+    protocol = dataclasses.replace(PROTOCOLS[args.series], **changes)
+    log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    record = {"command": " ".join(["python -m lstm_course", *args.argv])}
+    record |= run_comparison(args.series, seeds=tuple(args.seeds), protocol=protocol, log=log)
+    record["machine"] = {"processor": platform.processor() or platform.machine(), "torch": torch.__version__,
+                         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+                         "threads": torch.get_num_threads()}
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(record, indent=1) + "\n")
+    return record
 
 
 def _corpus_splits(corpus_path: Path | None) -> dict[str, str]:
@@ -200,6 +234,26 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--cache", type=Path, help="cache folder (default: $LSTM_COURSE_CACHE or ~/.cache/lstm_course)")
     fetch.set_defaults(run=_fetch_corpus)
 
+    fetch_series = commands.add_parser("fetch-series", help="download, verify and cache the forecasting chapter's "
+                                       "series (set-up)")
+    fetch_series.add_argument("--archive", type=Path, help="a local copy of the statsmodels 0.14.6 wheel instead of "
+                              "downloading it")
+    fetch_series.add_argument("--cache", type=Path, help="cache folder (default: $LSTM_COURSE_CACHE or "
+                              "~/.cache/lstm_course)")
+    fetch_series.set_defaults(run=_fetch_series)
+
+    forecast = commands.add_parser("forecast", help="tune and compare naive, seasonal naive, AR(p) and the LSTM "
+                                   "walk-forward on a real series (chapter 13)")
+    forecast.add_argument("--series", choices=["elnino", "sunspots"], default="elnino")
+    forecast.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="LSTM seeds (default 0 1 2)")
+    forecast.add_argument("--steps", type=int, help="LSTM training steps per fit (default 600)")
+    forecast.add_argument("--hidden-sizes", type=int, nargs="+", help="LSTM hidden sizes tried (default 16 32 64)")
+    forecast.add_argument("--windows", type=int, nargs="+", help="LSTM window lengths tried (default 12 24 48)")
+    forecast.add_argument("--ar-orders", type=int, nargs="+", help="AR orders tried (default 1 2 3 6 9 12 13 24 36)")
+    forecast.add_argument("--out", type=Path, help="also write the record, indented, to this JSON file")
+    forecast.add_argument("--quiet", action="store_true", help="no progress lines")
+    forecast.set_defaults(run=_forecast)
+
     corpus_help = "a UTF-8 text file to use instead of Shakespeare (split 90/5/5 by position)"
     train_lm = commands.add_parser("train-lm", help="train the character-level LSTM language model")
     train_lm.add_argument("--minutes", type=float, default=10.0, help="time budget (default 10)")
@@ -274,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # what a results file records as its command
     try:
         result = args.run(args)
     except (ValueError, OSError, RuntimeError) as error:

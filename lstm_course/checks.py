@@ -348,3 +348,23 @@ def check_ddp_buckets(ddp_buckets: Callable, seed: int = 0, verbose: bool = True
     expected = {(tuple(sizes), cap): np.array(buckets) for sizes, cap, buckets in cases}
     return _check("ddp_buckets", ddp_buckets, lambda sizes, bucket_cap: expected[tuple(sizes.tolist()), bucket_cap],
                   seed, verbose, trials=trials)
+
+
+def check_mase(mase: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``mase(forecasts (N, h), actuals (N, h), training (T,), season) -> (h,)`` on cases worked out by hand.
+
+    The scale is the in-sample MAE of the seasonal naive forecast one step ahead on ``training``;
+    the second case has a scale of 2 with ``season=2`` and of 3.2 with a season of 1.
+    """
+    cases = [([[1, 2], [3, 4]], [[2, 2], [3, 6]], [1, 2, 3, 4, 5], 1, [0.5, 1.0]),
+             ([[1, 1, 1]], [[2, 3, 5]], [0, 4, 2, 6, 4, 8], 2, [0.5, 1.0, 2.0]),
+             ([[10], [10], [13]], [[12], [10], [10]], [5, 1, 2, 3, 8, 4, 5, 6], 4, [5 / 9]),
+             ([[0, 0, 0, 0]], [[-1, 1, -2, 2]], [0, 0, 0, 1, 1, 1, 2, 2, 2], 3, [1.0, 1.0, 2.0, 2.0])]
+    trials = [exercise_inputs.Trial(f"season={season}, training {training}",
+                                    {"forecasts": np.array(forecasts, dtype=float),
+                                     "actuals": np.array(actuals, dtype=float),
+                                     "training": np.array(training, dtype=float), "season": season})
+              for forecasts, actuals, training, season, _ in cases]
+    expected = {(tuple(training), season): np.array(answer) for _, _, training, season, answer in cases}
+    return _check("mase", mase, lambda forecasts, actuals, training, season: expected[tuple(training), season],
+                  seed, verbose, trials=trials)

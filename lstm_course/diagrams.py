@@ -16,6 +16,7 @@ function                    chapter     what it shows
 :func:`cell_variants`       9           the LSTM beside the GRU; the peephole and coupled-gate cells
 :func:`language_model_flow` 10          text → streams → batches → embedding → LSTM → logits
 :func:`data_parallelism`    11          processes, shards of the streams, the all-reduce
+:func:`walk_forward`        13          a series split in time; forecast origins rolling forward
 ==========================  ==========  ==============================================
 """
 
@@ -701,3 +702,64 @@ def data_parallelism(world_size: int = 2) -> Diagram:
            "and backward on its own shard and gets gradients g_r. One all-reduce averages them into ḡ (gloo on "
            "CPUs, nccl on GPUs), and every process takes the same optimiser step, so the copies stay identical.")
     return _render(draw, (7.8, 0.9 + 0.95 * world_size), alt)
+
+
+def _origin(k: int, space: str = " ") -> str:
+    return f"t{space}+{space}{k}" if k else "t"
+
+
+def walk_forward(num_origins: int = 4, horizon: int = 3, refit_every: int = 3) -> Diagram:
+    """The series split in time (fit, validation, test), then origins rolling through the test period.
+
+    Each row is one origin: the past that the model may use, the ``horizon`` values it forecasts and
+    is scored on, and the future it must not see; a refit every ``refit_every`` origins.
+    """
+    for name, value, low, high in (("num_origins", num_origins, 2, 6), ("horizon", horizon, 1, 5),
+                                   ("refit_every", refit_every, 1, 6)):
+        if not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{name}: expected an integer from {low} to {high}, got {value!r}")
+    step, past_start, first_origin = 0.55, 0.0, 8.0
+    end = first_origin + (num_origins + horizon + 2) * step
+    grey, forecast_colour = HIDDEN_COLOUR, CELL_COLOUR
+
+    def draw(sketch):
+        # The split of the series, in time.
+        top, validation_start = 6.3 + 0.75 * (num_origins - 4), first_origin - 3.0
+        parts = [(past_start, validation_start, "fit (tuning)", tint(grey, 0.25)),
+                 (validation_start, first_origin, "validation:\nchoose p, H, window", tint(grey, 0.08)),
+                 (first_origin, end, "test: walk forward", tint(forecast_colour, 0.12))]
+        for left, right, label, fill in parts:
+            sketch.box(((left + right) / 2, top), (right - left, 0.8), label, grey, fill=fill, text_size=8,
+                       line_width=1, rounding=0.04)
+        sketch.line([(past_start, top + 0.75), (end + 0.4, top + 0.75)], grey, width=1.2)
+        sketch.text((end + 0.5, top + 0.75), "time", size=8, ha="left")
+        # One row per origin.
+        for k in range(num_origins):
+            y, origin = top - 1.5 - 0.75 * k, first_origin + k * step
+            refit = k % refit_every == 0
+            sketch.box(((past_start + origin) / 2, y), (origin - past_start, 0.5), "", grey,
+                       fill=tint(grey, 0.35 if refit else 0.15), line_width=1, rounding=0.03)
+            fitted_at = k - k % refit_every
+            sketch.text(((past_start + origin) / 2, y), f"past y[:{_origin(k, '')}]: "
+                        + ("fit on it" if refit else f"model fitted at {_origin(fitted_at)}"), size=7.5)
+            right = origin + horizon * step
+            sketch.box(((origin + right) / 2, y), (right - origin, 0.5), "", forecast_colour,
+                       fill=tint(forecast_colour, 0.35), line_width=1.2, rounding=0.03)
+            for j in range(1, horizon):
+                sketch.line([(origin + j * step, y - 0.25), (origin + j * step, y + 0.25)], forecast_colour,
+                            width=0.8, arrow=False, zorder=5)
+            sketch.line([(right, y), (end, y)], grey, width=1, arrow=False, dashed=True)
+            sketch.text((past_start - 0.2, y), f"origin {_origin(k)}", size=8, ha="right")
+        bottom = top - 1.5 - 0.75 * (num_origins - 1) - 0.75
+        sketch.text(((past_start + end) / 2, bottom),
+                    f"vermilion: the next {horizon} values, forecast from the past and scored at\n"
+                    f"horizons 1 to {horizon}; dashed: the future the forecaster never sees", size=8)
+
+    alt = (f"Walk-forward evaluation. Top: the series along time, split into a stretch for fitting while tuning, a "
+           f"validation stretch where the AR order and the LSTM's size and window are chosen, and the test stretch. "
+           f"Below, {num_origins} rows, one per forecast origin t, t + 1, and so on, each one step later than the "
+           f"row above: a grey bar for the past y[:t] that the model is fitted on (fitted again every {refit_every} "
+           f"origins, otherwise the same fit), then {horizon} vermilion cells for the values it forecasts and is "
+           "scored on at horizons 1 to "
+           f"{horizon}, then a dashed line for the future it never sees.")
+    return _render(draw, (7.8, 2.2 + 0.5 * num_origins), alt)

@@ -155,6 +155,17 @@ def _ddp_buckets(rng):
     return trials
 
 
+def _mase(rng):
+    trials = []
+    for origins, horizon, length, season in ((1, 1, 8, 1), (5, 3, 40, 4), (30, 12, 240, 12), (7, 10, 300, 11)):
+        training = np.cumsum(rng.normal(size=length)) + 3 * np.sin(2 * np.pi * np.arange(length) / season)
+        actuals = rng.normal(size=(origins, horizon))
+        trials.append(Trial(f"N={origins}, horizon={horizon}, T={length}, season={season}",
+                            {"forecasts": actuals + rng.normal(size=(origins, horizon)), "actuals": actuals,
+                             "training": training, "season": season}))
+    return trials
+
+
 @dataclass(frozen=True)
 class Inputs:
     """How to draw one exercise's trials, and how closely an answer must match (``np.isclose``)."""
@@ -185,6 +196,7 @@ EXERCISES: dict[str, Inputs] = {
     "gru_step_backward": Inputs(_gru_step_backward, **ANALYTIC),
     "top_p_distribution": Inputs(_top_p_distribution, atol=1e-10, torch=True),
     "ddp_buckets": Inputs(_ddp_buckets, atol=0, rtol=0),
+    "mase": Inputs(_mase, atol=1e-12, rtol=1e-10),
 }
 """Exercise name (the function the student writes) -> its inputs and tolerance."""
 

@@ -32,6 +32,7 @@ CHAPTER_DIAGRAMS = {
     "09_variants": ['cell_variants(("lstm", "gru"))', 'cell_variants(("peephole", "coupled"))'],
     "10_language_model": ["language_model_flow("],
     "11_scaling_up": ["data_parallelism("],
+    "13_forecasting": ["walk_forward("],
 }
 """Chapter → the diagram calls it must show (issue 16)."""
 
@@ -47,6 +48,7 @@ ALL_DIAGRAMS = {
     "bidirectional_lstm": diagrams.bidirectional_lstm,
     "language_model_flow": diagrams.language_model_flow,
     "data_parallelism": diagrams.data_parallelism,
+    "walk_forward": diagrams.walk_forward,
 }
 
 
@@ -82,7 +84,8 @@ def test_highlighting_fades_the_other_gates():
 
 @pytest.mark.parametrize("call", [lambda: diagrams.unrolled_rnn(steps=1), lambda: diagrams.unrolled_lstm(steps="3"),
                                   lambda: diagrams.bidirectional_lstm(steps=9), lambda: diagrams.data_parallelism(1),
-                                  lambda: diagrams.language_model_flow(num_streams=0)])
+                                  lambda: diagrams.language_model_flow(num_streams=0),
+                                  lambda: diagrams.walk_forward(num_origins=1), lambda: diagrams.walk_forward(horizon=0)])
 def test_bad_sizes_are_refused(call):
     with pytest.raises(ValueError, match="expected an integer"):
         call()
