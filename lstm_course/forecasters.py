@@ -66,7 +66,7 @@ def fit_autoregression(series: np.ndarray, order: int) -> np.ndarray:
 
 
 def iterate_autoregression(coefficients: np.ndarray, contexts: np.ndarray, horizon: int) -> np.ndarray:
-    """Forecast ``horizon`` steps from each row of ``contexts`` ``(N, >= p)``, feeding forecasts back: ``(N, horizon)``."""
+    """``(N, horizon)`` forecasts from each row of ``contexts`` ``(N, >= p)``, each forecast fed back as a lag."""
     order = len(coefficients) - 1
     lags = contexts[:, ::-1][:, :order]  # (N, p), newest first: y_{t-1}, ..., y_{t-p}
     forecasts = []

