@@ -726,7 +726,7 @@ def walk_forward(num_origins: int = 4, horizon: int = 3, refit_every: int = 3) -
         # The split of the series, in time.
         top, validation_start = 6.3 + 0.75 * (num_origins - 4), first_origin - 3.0
         parts = [(past_start, validation_start, "fit (tuning)", tint(grey, 0.25)),
-                 (validation_start, first_origin, "validation:\nchoose p, H, window", tint(grey, 0.08)),
+                 (validation_start, first_origin, "validation:\nchoose p, size, window", tint(grey, 0.08)),
                  (first_origin, end, "test: walk forward", tint(forecast_colour, 0.12))]
         for left, right, label, fill in parts:
             sketch.box(((left + right) / 2, top), (right - left, 0.8), label, grey, fill=fill, text_size=8,
