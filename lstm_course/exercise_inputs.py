@@ -155,6 +155,17 @@ def _ddp_buckets(rng):
     return trials
 
 
+def _additive_attention(rng):
+    trials = []
+    for B, S, H, K, A in ((1, 1, 1, 1, 1), (3, 5, 4, 6, 2), (2, 7, 3, 3, 5), (8, 16, 32, 24, 10)):
+        lengths = rng.integers(1, S + 1, size=B)
+        lengths[rng.integers(B)] = S  # one source fills the batch; the others end earlier, padded with junk
+        trial = normal_trial(rng, f"B={B}, S={S}, H={H}, K={K}, A={A}", query=(B, H), keys=(S, B, K),
+                             W_query=(A, H), W_key=(A, K), v=(A,))
+        trials.append(Trial(trial.description, {**trial.kwargs, "source_lengths": lengths}))
+    return trials
+
+
 @dataclass(frozen=True)
 class Inputs:
     """How to draw one exercise's trials, and how closely an answer must match (``np.isclose``)."""
@@ -185,6 +196,7 @@ EXERCISES: dict[str, Inputs] = {
     "gru_step_backward": Inputs(_gru_step_backward, **ANALYTIC),
     "top_p_distribution": Inputs(_top_p_distribution, atol=1e-10, torch=True),
     "ddp_buckets": Inputs(_ddp_buckets, atol=0, rtol=0),
+    "additive_attention": Inputs(_additive_attention, atol=1e-10, rtol=1e-8),
 }
 """Exercise name (the function the student writes) -> its inputs and tolerance."""
 
