@@ -101,7 +101,7 @@ def test_the_encoder_decoder_shows_the_summary_and_with_attention_the_weights():
     plain, attending = diagrams.encoder_decoder(), diagrams.encoder_decoder(attention=True)
     source, target = diagrams.ENCODER_DECODER_EXAMPLE
     assert target == source[::-1] and set(source) <= set(plain.labels) and "<end>" in plain.labels
-    assert not any("a_t" in label for label in plain.labels) and "fixed-size" in plain.alt
+    assert not any("a_t" in label for label in plain.labels) and "summary of fixed size" in plain.alt
     weights = [float(label) for label in attending.labels if label.startswith("0.")]
     assert abs(sum(weights) - 1) < 1e-9 and max(weights) == weights[source.index(target[2])]  # "s" reads "s"
     with pytest.raises(ValueError, match="attention: expected True or False"):

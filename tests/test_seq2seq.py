@@ -1,6 +1,11 @@
 """The encoder-decoder of chapter 12: shapes, attention, the teacher-forced loss, decoding, and that it learns."""
 
+import json
 import math
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +13,18 @@ import torch
 
 from lstm_course import reversal
 from lstm_course.seq2seq import END, PAD, START, Seq2Seq, beam_search, general_attention, greedy_decode, sequence_loss
-from lstm_course.seq2seq_training import Seq2SeqConfig, accuracy_by_length, score, train
+from lstm_course.seq2seq_training import (
+    Seq2SeqConfig,
+    accuracy_by_length,
+    build_model,
+    larger_hidden_size,
+    parameter_count,
+    score,
+    sweep_rows,
+    train,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 VOCABULARY = reversal.VOCABULARY_SIZE
 
@@ -172,3 +188,47 @@ def test_bad_model_sizes_and_beam_widths_are_one_line_errors():
     batch, model = tiny_batch(), untrained()
     with pytest.raises(ValueError, match="beam_width: expected a positive integer"):
         beam_search(model, batch.source, batch.source_lengths, beam_width=0, max_steps=4)
+
+
+def test_the_controls_are_what_their_labels_say():
+    base = Seq2SeqConfig()
+    rows = sweep_rows(base, lr_without_attention=0.03, lr_with_attention=0.01)
+    plain, attending, wider, longer = rows.values()
+    assert (plain.attention, attending.attention, wider.attention, longer.attention) == (False, True, False, False)
+    assert plain.lr == wider.lr == longer.lr == 0.03 and attending.lr == 0.01 and longer.steps == 6 * base.steps
+    hidden_size = larger_hidden_size(base)
+    assert wider.hidden_size == hidden_size and f"H = {hidden_size}" in list(rows)[2]
+    with_attention = parameter_count(build_model(attending))
+    assert parameter_count(build_model(wider)) >= with_attention > parameter_count(build_model(
+        Seq2SeqConfig(attention=False, hidden_size=hidden_size - 1)))
+
+
+def test_the_command_runs_the_sweep_and_writes_its_file(tmp_path):
+    out = tmp_path / "runs.json"
+    command = [sys.executable, "-m", "lstm_course", "seq2seq", "--seeds", "2", "--steps", "3", "--hidden-size", "8",
+               "--learning-rates", "0.01", "0.03", "--test-strings", "2", "--quiet", "--out", str(out)]
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True)
+    printed = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert json.loads(out.read_text()) == printed and printed["command"].startswith("python -m lstm_course seq2seq")
+    assert set(printed["learning_rates"]) == {"no attention", "attention"}
+    assert [run["config"]["seed"] for run in printed["runs"]] == [0, 1] * 4
+    first = printed["runs"][0]["accuracy"]
+    assert set(first) == {"greedy", "beam", "teacher-forced"} and first["greedy"]["length"][-1] == 30
+
+
+def test_the_command_refuses_bad_settings():
+    completed = subprocess.run([sys.executable, "-m", "lstm_course", "seq2seq", "--seeds", "0"], capture_output=True,
+                               text=True, cwd=ROOT)
+    assert completed.returncode == 2 and "--seeds: expected a positive integer" in completed.stderr
+
+
+def test_the_recorded_comparison_is_the_documented_command():
+    recorded = json.loads((ROOT / "results" / "seq2seq_seed_runs.json").read_text())
+    assert recorded["command"] == "python -m lstm_course seq2seq --seeds 5 --out results/seq2seq_seed_runs.json"
+    labels = [run["label"] for run in recorded["runs"]]
+    assert list(dict.fromkeys(labels)) == list(sweep_rows(Seq2SeqConfig()))
+    assert all(labels.count(label) == 5 for label in set(labels))
+    for run in recorded["runs"]:  # each run's configuration is its row's, at the learning rate the search chose
+        chosen = recorded["chosen_learning_rates"]
+        row = sweep_rows(Seq2SeqConfig(), chosen["no attention"], chosen["attention"])[run["label"]]
+        assert {**run["config"], "seed": 0} == {**asdict(row), "seed": 0}
