@@ -49,15 +49,16 @@ def encode(texts: list[str], end: bool = False) -> tuple[torch.Tensor, torch.Ten
     return ids, lengths
 
 
-def decode(ids) -> str:
-    """The letters of one column of ids, up to its first :data:`END` (padding and :data:`START` skipped)."""
+def decode(ids) -> str | None:
+    """The letters of one column of ids, up to its first :data:`END` (padding and :data:`START` skipped);
+    ``None`` if the column has no :data:`END`, an unfinished output (which ``score`` counts wrong too)."""
     letters = []
     for token in np.asarray(ids).tolist():
         if token == END:
-            break
+            return "".join(letters)
         if token >= len(SPECIAL_TOKENS):
             letters.append(LETTERS[token - len(SPECIAL_TOKENS)])
-    return "".join(letters)
+    return None
 
 
 def random_strings(rng: np.random.Generator, count: int, min_length: int, max_length: int) -> list[str]:

@@ -28,6 +28,8 @@ from lstm_course.validation import positive_int
 
 PAD, START, END = 0, 1, 2
 """Reserved ids: padding (never a target), the decoder's first input, the end of an output."""
+NEVER_OUTPUT = (PAD, START)
+"""Ids that are never targets, so decoding never chooses them (training never taught the model not to)."""
 
 State = tuple[torch.Tensor, torch.Tensor]
 
@@ -112,13 +114,19 @@ def sequence_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=PAD)
 
 
+def never_output(scores: torch.Tensor) -> torch.Tensor:
+    """``scores`` ``(..., V)`` with ``-inf`` at :data:`NEVER_OUTPUT`'s ids, which decoding must not choose; the
+    other entries unchanged (log-probabilities stay the model's, not renormalised)."""
+    return scores.index_fill(-1, torch.tensor(NEVER_OUTPUT), float("-inf"))
+
+
 @torch.no_grad()
 def greedy_decode(model: Seq2Seq, source: torch.Tensor, source_lengths: torch.Tensor,
                   max_steps: int) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Feed the decoder its own most likely token, step by step: ``(tokens (T, B), weights (T, B, S) or None)``.
 
-    After a sequence's ``END`` its tokens are ``PAD``; decoding stops when every sequence has ended,
-    or after ``max_steps``.
+    ``PAD`` and ``START`` are never chosen (:data:`NEVER_OUTPUT`). After a sequence's ``END`` its
+    tokens are ``PAD``; decoding stops when every sequence has ended, or after ``max_steps``.
     """
     positive_int("max_steps", max_steps)
     keys, state = model.encode(source, source_lengths)
@@ -127,7 +135,7 @@ def greedy_decode(model: Seq2Seq, source: torch.Tensor, source_lengths: torch.Te
     outputs, weights = [], []
     for _ in range(max_steps):
         logits, step_weights, state = model.step(tokens, state, keys, source_lengths)
-        tokens = logits.argmax(dim=-1).masked_fill(ended, PAD)
+        tokens = never_output(logits).argmax(dim=-1).masked_fill(ended, PAD)
         outputs.append(tokens)
         weights.append(step_weights)
         ended |= tokens == END
@@ -141,10 +149,12 @@ def beam_search(model: Seq2Seq, source: torch.Tensor, source_lengths: torch.Tens
                 max_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Keep the ``beam_width`` most likely outputs so far at every step: ``(tokens (T, B), log-probabilities (B,))``.
 
-    An output's score is the sum of its tokens' log-probabilities (no length normalisation). An
-    output that has ended continues with ``PAD`` at no cost, so it keeps its score while the others
-    grow. Returns the best output of each sequence, in the form :func:`greedy_decode` returns; with
-    ``beam_width=1`` it is greedy decoding.
+    An output's score is the sum of its tokens' log-probabilities (no length normalisation; ``PAD``
+    and ``START`` are never chosen). An output that has ended continues with ``PAD`` at no cost, so
+    it keeps its score while the others grow. Returns the most likely output of each sequence after
+    ``max_steps`` steps, in the form :func:`greedy_decode` returns; if it has not ended (no ``END``),
+    its score is ``-inf``: an unfinished output is no answer (``reversal.decode`` and the scoring
+    reject it too), so give ``max_steps`` room. With ``beam_width=1`` it is greedy decoding.
     """
     width = positive_int("beam_width", beam_width)
     positive_int("max_steps", max_steps)
@@ -159,7 +169,7 @@ def beam_search(model: Seq2Seq, source: torch.Tensor, source_lengths: torch.Tens
     tokens = torch.full((batch_size * width,), START)
     for _ in range(max_steps):
         logits, _, (h, c) = model.step(tokens, (h, c), keys, lengths)
-        log_probabilities = torch.log_softmax(logits, dim=-1).view(batch_size, width, -1)
+        log_probabilities = never_output(torch.log_softmax(logits, dim=-1)).view(batch_size, width, -1)
         vocabulary_size = log_probabilities.shape[-1]
         only_pad = torch.full((vocabulary_size,), float("-inf"))
         only_pad[PAD] = 0.0
@@ -172,4 +182,5 @@ def beam_search(model: Seq2Seq, source: torch.Tensor, source_lengths: torch.Tens
         h, c, tokens = h[:, rows], c[:, rows], new_tokens.view(-1)
         if ended.all():
             break
-    return history[:, :, 0], scores[:, 0]  # topk sorts: beam 0 is the best
+    # topk sorts: beam 0 is the most likely output, finished or not; an unfinished one is no answer
+    return history[:, :, 0], scores[:, 0].masked_fill(~ended[:, 0], float("-inf"))

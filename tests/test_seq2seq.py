@@ -1,5 +1,6 @@
 """The encoder-decoder of chapter 12: shapes, attention, the teacher-forced loss, decoding, and that it learns."""
 
+import copy
 import json
 import math
 import subprocess
@@ -47,6 +48,7 @@ def test_the_task_batches_reversal_with_teacher_forcing():
     assert (batch.decoder_inputs[0] == START).all()  # then the target, one step late, without its END
     assert torch.equal(batch.decoder_inputs[1:4, 0], batch.targets[:3, 0]) and batch.decoder_inputs[4, 0] == PAD
     assert not (batch.decoder_inputs == END).any()
+    assert reversal.decode(batch.source[:, 0]) is None  # no END: an unfinished output, not "abc"
 
 
 @pytest.mark.parametrize("texts, message", [("abc", "expected a non-empty list"), ([], "expected a non-empty list"),
@@ -136,23 +138,57 @@ def test_beam_search_of_width_one_is_greedy_decoding(attention):
         assert torch.equal(greedy, beam)
 
 
-def test_a_wider_beam_finds_outputs_at_least_as_likely():
-    model = untrained(attention=True, seed=3)
-    batch = reversal.make_batch(reversal.random_strings(np.random.default_rng(2), 8, 2, 6))
+@pytest.fixture(scope="module")
+def tiny_trained():
+    """A small model with attention trained on strings of up to 4 letters: right on short strings, not on long."""
+    config = Seq2SeqConfig(attention=True, hidden_size=32, embedding_size=16, max_length=4, steps=150,
+                           eval_every=50, seed=0)
+    return train(config)
 
-    def log_probability(tokens):  # of each column's output, scored by the model with those tokens fed back
-        inputs = torch.cat([torch.full((1, tokens.shape[1]), START), tokens[:-1]]).masked_fill_(
-            torch.cat([torch.zeros(1, tokens.shape[1], dtype=torch.bool), tokens[:-1] == END]), PAD)
-        logits, _ = model(batch.source, batch.source_lengths, inputs)
-        chosen = torch.log_softmax(logits, -1).gather(2, tokens[..., None])[..., 0]
-        ended = torch.cumsum((tokens == END).long(), 0) - (tokens == END).long() > 0  # after END: not scored
-        return chosen.masked_fill(ended | (tokens == PAD), 0).sum(0)
 
-    narrow, narrow_scores = beam_search(model, batch.source, batch.source_lengths, 1, max_steps=8)
-    wide, wide_scores = beam_search(model, batch.source, batch.source_lengths, 4, max_steps=8)
-    assert torch.allclose(log_probability(wide), wide_scores, atol=1e-10)
-    assert torch.allclose(log_probability(narrow), narrow_scores, atol=1e-10)
-    assert (wide_scores >= narrow_scores - 1e-12).all()
+def log_probability(model, batch, tokens):
+    """Of each column's output ``tokens`` ``(T, B)`` up to its END, scored by the model with those tokens fed back."""
+    inputs = torch.cat([torch.full((1, tokens.shape[1]), START), tokens[:-1]]).masked_fill_(
+        torch.cat([torch.zeros(1, tokens.shape[1], dtype=torch.bool), tokens[:-1] == END]), PAD)
+    logits, _ = model(batch.source, batch.source_lengths, inputs)
+    chosen = torch.log_softmax(logits, -1).gather(2, tokens[..., None])[..., 0]
+    ended = torch.cumsum((tokens == END).long(), 0) - (tokens == END).long() > 0  # after END: not scored
+    return chosen.masked_fill(ended | (tokens == PAD), 0).sum(0)
+
+
+def test_a_wider_beam_finds_outputs_at_least_as_likely(tiny_trained):
+    model = copy.deepcopy(tiny_trained[0]).double().eval()
+    batch = reversal.make_batch(reversal.random_strings(np.random.default_rng(2), 32, 2, 8))
+    narrow, narrow_scores = beam_search(model, batch.source, batch.source_lengths, 1, max_steps=10)
+    wide, wide_scores = beam_search(model, batch.source, batch.source_lengths, 4, max_steps=10)
+    assert (narrow == END).any(0).all() and (wide == END).any(0).all()  # room enough: every output ended
+    with torch.no_grad():
+        assert torch.allclose(log_probability(model, batch, wide), wide_scores, atol=1e-10)
+        assert torch.allclose(log_probability(model, batch, narrow), narrow_scores, atol=1e-10)
+    assert (wide_scores >= narrow_scores - 1e-12).all() and (wide_scores > narrow_scores + 1e-6).any()
+
+
+def test_an_output_that_has_not_ended_scores_minus_infinity(tiny_trained):
+    model = tiny_trained[0]
+    batch = reversal.make_batch(reversal.random_strings(np.random.default_rng(2), 32, 2, 8))
+    tokens, scores = beam_search(model, batch.source, batch.source_lengths, 4, max_steps=6)  # too few for 8 letters
+    unfinished = ~(tokens == END).any(0)
+    assert unfinished.any() and (~unfinished).any()
+    assert torch.isinf(scores[unfinished]).all() and torch.isfinite(scores[~unfinished]).all()
+    assert all(reversal.decode(tokens[:, b]) is None for b in unfinished.nonzero().flatten().tolist())
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_decoding_never_chooses_padding_or_start(attention):
+    model, batch = untrained(attention), tiny_batch()
+    with torch.no_grad():
+        model.output.bias[PAD] += 100.0  # the model's favourites, were they allowed
+        model.output.bias[START] += 50.0
+    greedy, _ = greedy_decode(model, batch.source, batch.source_lengths, max_steps=6)
+    beam, _ = beam_search(model, batch.source, batch.source_lengths, 3, max_steps=6)
+    for tokens in (greedy, beam):
+        ended = torch.cumsum((tokens == END).long(), 0) - (tokens == END).long() > 0
+        assert not ((tokens == PAD) & ~ended).any() and not (tokens == START).any()
 
 
 def test_scoring_whole_outputs_and_characters():
@@ -166,10 +202,8 @@ def test_scoring_whole_outputs_and_characters():
     assert score(too_long, targets[:, :1]) == (0.0, 1.0)
 
 
-def test_a_tiny_model_learns_to_reverse_short_strings():
-    config = Seq2SeqConfig(attention=True, hidden_size=32, embedding_size=16, max_length=4, steps=150,
-                           eval_every=50, seed=0)
-    model, result = train(config)
+def test_a_tiny_model_learns_to_reverse_short_strings(tiny_trained):
+    model, result = tiny_trained
     assert result.best_validation < 0.2
     table = accuracy_by_length(model, lengths=[2, 4], count=64)
     assert min(table["sequence"]) > 0.8, table
