@@ -356,7 +356,9 @@ def check_additive_attention(additive_attention: Callable, seed: int = 0, verbos
 
     With ``W_key = 0`` every source position scores the same, so each gets ``1 / length`` and the context is
     the mean of the real keys (padding holds junk that must not count). With one score far above the
-    others, that position takes all the weight. Two more cases are test vectors, worked out once.
+    others, that position takes all the weight. Two cases have scores near +760 and -760, two of them equal:
+    a plain ``np.exp`` overflows (inf / inf) or underflows (0 / 0) there, and the weights must still be 1/2
+    and 1/2. Two more cases are test vectors, worked out once.
     """
     cases, expected = [], {}  # expected: (weights, context) by the bytes of query and keys
 
@@ -376,6 +378,12 @@ def check_additive_attention(additive_attention: Callable, seed: int = 0, verbos
     case("one score far above the others: position 1 takes all the weight", ([[0.0, 1.0, 0.0]], [[1.0]]),
          query=[[0.0]], keys=[[[-1.0]], [[1.0]], [[-1.0]]], source_lengths=[3], W_query=[[0.0]], W_key=[[1.0]],
          v=[50.0])
+    case("scores near +760, two of them equal: a plain exponential overflows", ([[0.5, 0.5, 0.0]], [[1.0]]),
+         query=[[0.0]], keys=[[[1.0]], [[1.0]], [[-1.0]]], source_lengths=[3], W_query=[[0.0]], W_key=[[1.0]],
+         v=[1000.0])
+    case("scores near -760, the third position padding: a plain exponential underflows to 0 / 0",
+         ([[0.5, 0.5, 0.0]], [[1.0]]), query=[[0.0]], keys=[[[1.0]], [[1.0]], [[7.0]]], source_lengths=[2],
+         W_query=[[0.0]], W_key=[[1.0]], v=[-1000.0])
     case("test vector: B=2, S=3, H=K=A=2, the second source 2 long",
          ([[0.38101855820181285, 0.04052993787692383, 0.5784515039212633],
            [0.9581721373606327, 0.041827862639367205, 0.0]],

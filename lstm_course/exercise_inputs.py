@@ -163,7 +163,18 @@ def _additive_attention(rng):
         trial = normal_trial(rng, f"B={B}, S={S}, H={H}, K={K}, A={A}", query=(B, H), keys=(S, B, K),
                              W_query=(A, H), W_key=(A, K), v=(A,))
         trials.append(Trial(trial.description, {**trial.kwargs, "source_lengths": lengths}))
+    trials.append(_large_scores(trials[2], largest=2000.0))
     return trials
+
+
+def _large_scores(trial: Trial, largest: float) -> Trial:
+    """``trial`` with ``v`` rescaled so that its largest score is ``largest``, where a plain ``np.exp`` overflows."""
+    kwargs = trial.kwargs
+    scores = np.tanh((kwargs["query"] @ kwargs["W_query"].T)[None] + kwargs["keys"] @ kwargs["W_key"].T) @ kwargs["v"]
+    real = np.arange(len(scores))[:, None] < kwargs["source_lengths"][None, :]  # (S, B)
+    extreme = scores[real][np.abs(scores[real]).argmax()]
+    rescaled = {**kwargs, "v": largest / extreme * kwargs["v"]}
+    return Trial(f"{trial.description}, v scaled: scores up to {largest:g}", rescaled)
 
 
 @dataclass(frozen=True)
