@@ -710,7 +710,8 @@ def data_parallelism(world_size: int = 2) -> Diagram:
 ENCODER_DECODER_EXAMPLE = ("lstm", "mtsl")
 """The source and target the encoder-decoder diagram shows: a string and its reverse."""
 _EXAMPLE_WEIGHTS = (0.03, 0.88, 0.06, 0.03)
-"""Attention weights drawn for the third output ("s" of "mtsl"): mostly on the source's second letter."""
+"""Attention weights drawn for the third output ("s" of "mtsl"), illustrative: mostly on the source's second letter
+(the trained model of chapter 12 looks one position further on; the chapter says so)."""
 
 
 def encoder_decoder(attention: bool = False) -> Diagram:
@@ -751,8 +752,7 @@ def encoder_decoder(attention: bool = False) -> Diagram:
             if not (attention and k == attended_step):
                 sketch.line([(x, box_y + box[1] / 2), (x, output_y)], grey, width=1.5, zorder=3, bridge=attention)
         sketch.text(((decoder_x[0] + decoder_x[-1]) / 2, token_y - 0.55),
-                    "decoder input: the previous letter (training: the true one, teacher forcing; "
-                    "decoding: its own output)", size=8)
+                    "decoder input: the previous letter (in training the true one; in use its own output)", size=8)
         if not attention:
             return
         # One step's attention: every encoder state, weighted, into the context; with h_t into the output.
@@ -763,7 +763,7 @@ def encoder_decoder(attention: bool = False) -> Diagram:
             sketch.line([(x, box_y + box[1] / 2), (x, level), (x_t - 0.55 - mix_width / 2, level)], colour,
                         width=0.8 + 5 * weight, zorder=2)
             sketch.text((x + 0.12, 2.85), f"{weight:.2f}", colour=colour, size=8, ha="left")
-        sketch.text((encoder_x[0] - 0.9, 2.9), "$a_t(s)$", colour=colour, size=10, ha="right")
+        sketch.text((encoder_x[0] - 0.9, 2.9), "$a_t(s)$\n(illustrative)", colour=colour, size=9, ha="right")
         sketch.box((x_t - 0.55, mix_y), (mix_width, 0.9), "$c_t = \\sum_s a_t(s)\\,\\bar h_s$", colour,
                    fill=tint(colour, 0.1), text_size=8, line_width=1.5)
         sketch.line([(x_t + 0.25, box_y + box[1] / 2), (x_t + 0.25, combine_y - 0.35)], grey, width=1.5)
@@ -781,10 +781,11 @@ def encoder_decoder(attention: bool = False) -> Diagram:
            f"'{target}', each one step late; its outputs are {', '.join(outputs)}.")
     if attention:
         alt += (f" With attention: at the third decoder step, lines from all {len(source)} encoder states, as thick as "
-                f"their weights ({', '.join(f'{weight:.2f}' for weight in _EXAMPLE_WEIGHTS)}, most on the source's "
-                "'s'), join in the context c_t, the weighted sum of the encoder states; c_t and the decoder's state "
-                "h_t together give h~_t = tanh(W_c [c_t; h_t]), which gives the output 's'. Every step does the "
-                "same with its own weights.")
+                f"their weights (illustrative values, not a trained model's: "
+                f"{', '.join(f'{weight:.2f}' for weight in _EXAMPLE_WEIGHTS)}, most on the source's 's'), join in "
+                "the context c_t, the weighted sum of the encoder states; c_t and the decoder's state h_t together "
+                "give h~_t = tanh(W_c [c_t; h_t]), which gives the output 's'. Every step does the same with its own "
+                "weights.")
     else:
         alt += " Everything the decoder knows about the source passes through that one state."
     return _render(draw, (7.8, 4.2 if attention else 3.0), alt)
