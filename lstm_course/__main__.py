@@ -7,6 +7,7 @@
     python -m lstm_course train-lm --minutes 10 --out shakespeare.pt --seed 0
     python -m lstm_course evaluate shakespeare.pt --split test
     python -m lstm_course sample shakespeare.pt --prompt "ROMEO." --length 300 --temperature 0.8 --seed 0
+    python -m lstm_course seq2seq --seeds 5 --out results/seq2seq_seed_runs.json
 
 Each command shows a progress bar on standard error and ends with one JSON line on standard
 output, so its result can be piped or parsed.
@@ -177,6 +178,29 @@ def _sample(args: argparse.Namespace) -> None:
     return None
 
 
+def _seq2seq(args: argparse.Namespace) -> dict:
+    import shlex
+
+    from lstm_course.atomic import atomic_write
+    from lstm_course.runtime import machine_description
+    from lstm_course.seq2seq_training import Seq2SeqConfig, sweep
+    from lstm_course.validation import positive_int, positive_number
+
+    positive_int("--seeds", args.seeds)
+    positive_int("--test-strings", args.test_strings)
+    for lr in args.learning_rates:
+        positive_number("--learning-rates", lr)
+    base = Seq2SeqConfig(hidden_size=args.hidden_size, max_length=args.max_length, steps=args.steps)
+    log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    result = sweep(range(args.seeds), base, args.learning_rates, args.test_strings, log, progress_bar=not args.quiet)
+    result = {"command": "python -m lstm_course " + shlex.join(args.argv), "machine": machine_description(),
+              **result}
+    if args.out is not None:
+        with atomic_write(args.out, "w") as file:
+            file.write(json.dumps(result, indent=1) + "\n")
+    return result
+
+
 def _lab(args: argparse.Namespace) -> None:
     from lstm_course.lab import start
 
@@ -201,8 +225,10 @@ def _grade(args: argparse.Namespace) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from lstm_course.seq2seq_training import LEARNING_RATES, TEST_STRINGS, Seq2SeqConfig
     from lstm_course.variants import VARIANT_GATES
 
+    seq2seq_defaults = Seq2SeqConfig()
     parser = argparse.ArgumentParser(prog="python -m lstm_course", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -297,6 +323,24 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--top-k", type=int, help="sample only among the k most likely characters")
     sample.add_argument("--seed", type=int, default=0)
     sample.set_defaults(run=_sample)
+
+    seq2seq = commands.add_parser("seq2seq", help="string reversal without and with attention, over seeds (chapter 12)")
+    seq2seq.add_argument("--seeds", type=int, default=5, help="seeds 0 to N-1 for every model (default 5)")
+    seq2seq.add_argument("--steps", type=int, default=seq2seq_defaults.steps,
+                         help=f"training steps, {seq2seq_defaults.batch_size} strings each (default "
+                              f"{seq2seq_defaults.steps})")
+    seq2seq.add_argument("--hidden-size", type=int, default=seq2seq_defaults.hidden_size,
+                         help=f"LSTM units of encoder and decoder (default {seq2seq_defaults.hidden_size})")
+    seq2seq.add_argument("--max-length", type=int, default=seq2seq_defaults.max_length,
+                         help=f"longest training string (default {seq2seq_defaults.max_length})")
+    seq2seq.add_argument("--learning-rates", type=float, nargs="+", default=list(LEARNING_RATES),
+                         help="tried for each model on seed 0; each keeps its best (default "
+                              f"{' '.join(map(str, LEARNING_RATES))})")
+    seq2seq.add_argument("--test-strings", type=int, default=TEST_STRINGS,
+                         help=f"test strings per length (default {TEST_STRINGS})")
+    seq2seq.add_argument("--out", type=Path, help="also write the result, indented, to this file")
+    seq2seq.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    seq2seq.set_defaults(run=_seq2seq)
 
     lab = commands.add_parser("lab", help="open the chapters in JupyterLab, one thread per kernel (make lab)")
     lab.add_argument("--folder", type=Path, default=Path("chapters"), help="the notebooks' folder (default chapters)")

@@ -16,6 +16,7 @@ function                    chapter     what it shows
 :func:`cell_variants`       9           the LSTM beside the GRU; the peephole and coupled-gate cells
 :func:`language_model_flow` 10          text → streams → batches → embedding → LSTM → logits
 :func:`data_parallelism`    11          processes, shards of the streams, the all-reduce
+:func:`encoder_decoder`     12          encoder, fixed-size summary, decoder; attention
 :func:`walk_forward`        13          a series split in time; forecast origins rolling forward
 ==========================  ==========  ==============================================
 """
@@ -32,6 +33,7 @@ from matplotlib.patches import Circle, FancyBboxPatch
 
 from lstm_course.numpy_lstm import GATES
 from lstm_course.palette import (
+    ATTENTION_COLOUR,
     BACKGROUND,
     CELL_COLOUR,
     GATE_COLOURS,
@@ -704,6 +706,90 @@ def data_parallelism(world_size: int = 2) -> Diagram:
     return _render(draw, (7.8, 0.9 + 0.95 * world_size), alt)
 
 
+# --- the encoder-decoder ------------------------------------------------------------------------------
+
+ENCODER_DECODER_EXAMPLE = ("lstm", "mtsl")
+"""The source and target the encoder-decoder diagram shows: a string and its reverse."""
+_EXAMPLE_WEIGHTS = (0.03, 0.88, 0.06, 0.03)
+"""Attention weights drawn for the third output ("s" of "mtsl"), illustrative: mostly on the source's second letter
+(the trained model of chapter 12 looks one position further on; the chapter says so)."""
+
+
+def encoder_decoder(attention: bool = False) -> Diagram:
+    """The LSTM encoder-decoder reversing "lstm": the decoder starts from the encoder's final state, its fixed-size
+    summary; with ``attention=True``, one decoder step also reads every encoder state, weighted."""
+    if not isinstance(attention, bool):
+        raise ValueError(f"attention: expected True or False, got {attention!r}")
+    source, target = ENCODER_DECODER_EXAMPLE
+    step_gap, box, attended_step = 1.6, (1.0, 0.8), 2
+    encoder_x = [k * step_gap for k in range(len(source))]
+    decoder_x = [encoder_x[-1] + 2.6 + k * step_gap for k in range(len(target) + 1)]
+    inputs, outputs = ["<start>", *target], [*target, "<end>"]
+    box_y, token_y = 2.0, 0.45
+    output_y = 6.6 if attention else 4.0
+
+    def draw(sketch):
+        grey = HIDDEN_COLOUR
+        sketch.text((encoder_x[0] - 0.9, box_y), "encoder", size=10, ha="right", weight="bold")
+        sketch.text((decoder_x[-1] + 0.7, box_y), "decoder", size=10, ha="left", weight="bold")
+        for k, x in enumerate(encoder_x):
+            sketch.text((x, token_y), source[k], size=12, family="monospace")
+            sketch.line([(x, token_y + 0.3), (x, box_y - box[1] / 2)], grey, width=1.5)
+            sketch.box((x, box_y), box, "LSTM", CELL_COLOUR, fill=tint(CELL_COLOUR, 0.12), text_size=9)
+            if k:
+                sketch.line([(x - step_gap + box[0] / 2, box_y), (x - box[0] / 2, box_y)], CELL_COLOUR, width=2)
+        # The hand-over: the encoder's final (h, c) is the decoder's initial state.
+        sketch.line([(encoder_x[-1] + box[0] / 2, box_y), (decoder_x[0] - box[0] / 2, box_y)], CELL_COLOUR, width=4,
+                    zorder=3, bridge=True)
+        summary = "final (h, c):\nfixed-size\nsummary"
+        sketch.text(((encoder_x[-1] + decoder_x[0]) / 2, box_y - 0.95), summary, colour=CELL_COLOUR, size=8)
+        for k, x in enumerate(decoder_x):
+            sketch.text((x, token_y), inputs[k], size=12 if len(inputs[k]) == 1 else 8, family="monospace")
+            sketch.line([(x, token_y + 0.3), (x, box_y - box[1] / 2)], grey, width=1.5)
+            sketch.box((x, box_y), box, "LSTM", CELL_COLOUR, fill=tint(CELL_COLOUR, 0.12), text_size=9)
+            if k:
+                sketch.line([(x - step_gap + box[0] / 2, box_y), (x - box[0] / 2, box_y)], CELL_COLOUR, width=2)
+            sketch.text((x, output_y + 0.3), outputs[k], size=12 if len(outputs[k]) == 1 else 8, family="monospace")
+            if not (attention and k == attended_step):
+                sketch.line([(x, box_y + box[1] / 2), (x, output_y)], grey, width=1.5, zorder=3, bridge=attention)
+        sketch.text(((decoder_x[0] + decoder_x[-1]) / 2, token_y - 0.55),
+                    "decoder input: the previous letter (in training the true one; in use its own output)", size=8)
+        if not attention:
+            return
+        # One step's attention: every encoder state, weighted, into the context; with h_t into the output.
+        colour, x_t = ATTENTION_COLOUR, decoder_x[attended_step]
+        mix_y, combine_y, mix_width = 4.3, 5.6, 1.9
+        for k, (x, weight) in enumerate(zip(encoder_x, _EXAMPLE_WEIGHTS, strict=True)):
+            level = mix_y + 0.3 - 0.2 * k  # the first letter's line highest: no two lines cross
+            sketch.line([(x, box_y + box[1] / 2), (x, level), (x_t - 0.55 - mix_width / 2, level)], colour,
+                        width=0.8 + 5 * weight, zorder=2)
+            sketch.text((x + 0.12, 2.85), f"{weight:.2f}", colour=colour, size=8, ha="left")
+        sketch.text((encoder_x[0] - 0.9, 2.9), "$a_t(s)$\n(illustrative)", colour=colour, size=9, ha="right")
+        sketch.box((x_t - 0.55, mix_y), (mix_width, 0.9), "$c_t = \\sum_s a_t(s)\\,\\bar h_s$", colour,
+                   fill=tint(colour, 0.1), text_size=8, line_width=1.5)
+        sketch.line([(x_t + 0.25, box_y + box[1] / 2), (x_t + 0.25, combine_y - 0.35)], grey, width=1.5)
+        sketch.text((x_t + 0.35, 3.0), "$h_t$", colour=grey, size=10, ha="left")
+        sketch.line([(x_t - 0.55, mix_y + 0.45), (x_t - 0.55, combine_y - 0.35)], colour, width=1.5)
+        sketch.box((x_t, combine_y), (2.6, 0.7), "$\\tilde h_t = \\tanh(W_c [c_t; h_t])$", grey, fill=BACKGROUND,
+                   text_size=8, line_width=1.5)
+        sketch.line([(x_t, combine_y + 0.35), (x_t, output_y)], grey, width=1.5)
+        weights_label = "weights $a_t(s) = \\mathrm{softmax}_s(h_t^\\top W_a \\bar h_s)$"
+        sketch.text((encoder_x[0] - 0.3, mix_y + 0.75), weights_label, colour=colour, size=8, ha="left")
+
+    alt = (f"The LSTM encoder-decoder reversing '{source}'. Left, the encoder: an LSTM reads the letters "
+           f"{', '.join(source)} one per step. Its final state (h, c), a summary of fixed size, is handed to the "
+           f"decoder on the right as its initial state. The decoder's inputs are <start>, then the letters of "
+           f"'{target}', each one step late; its outputs are {', '.join(outputs)}.")
+    if attention:
+        alt += (f" With attention: at the third decoder step, lines from all {len(source)} encoder states, as thick as "
+                f"their weights (illustrative values, not a trained model's: "
+                f"{', '.join(f'{weight:.2f}' for weight in _EXAMPLE_WEIGHTS)}, most on the source's 's'), join in "
+                "the context c_t, the weighted sum of the encoder states; c_t and the decoder's state h_t together "
+                "give h~_t = tanh(W_c [c_t; h_t]), which gives the output 's'. Every step does the same with its own "
+                "weights.")
+    else:
+        alt += " Everything the decoder knows about the source passes through that one state."
+    return _render(draw, (7.8, 4.2 if attention else 3.0), alt)
 def _origin(k: int, space: str = " ") -> str:
     return f"t{space}+{space}{k}" if k else "t"
 

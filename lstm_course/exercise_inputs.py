@@ -155,6 +155,28 @@ def _ddp_buckets(rng):
     return trials
 
 
+def _additive_attention(rng):
+    trials = []
+    for B, S, H, K, A in ((1, 1, 1, 1, 1), (3, 5, 4, 6, 2), (2, 7, 3, 3, 5), (8, 16, 32, 24, 10)):
+        lengths = rng.integers(1, S + 1, size=B)
+        lengths[rng.integers(B)] = S  # one source fills the batch; the others end earlier, padded with junk
+        trial = normal_trial(rng, f"B={B}, S={S}, H={H}, K={K}, A={A}", query=(B, H), keys=(S, B, K),
+                             W_query=(A, H), W_key=(A, K), v=(A,))
+        trials.append(Trial(trial.description, {**trial.kwargs, "source_lengths": lengths}))
+    trials.append(_large_scores(trials[2], largest=2000.0))
+    return trials
+
+
+def _large_scores(trial: Trial, largest: float) -> Trial:
+    """``trial`` with ``v`` rescaled so that its largest score is ``largest``, where a plain ``np.exp`` overflows."""
+    kwargs = trial.kwargs
+    scores = np.tanh((kwargs["query"] @ kwargs["W_query"].T)[None] + kwargs["keys"] @ kwargs["W_key"].T) @ kwargs["v"]
+    real = np.arange(len(scores))[:, None] < kwargs["source_lengths"][None, :]  # (S, B)
+    extreme = scores[real][np.abs(scores[real]).argmax()]
+    rescaled = {**kwargs, "v": largest / extreme * kwargs["v"]}
+    return Trial(f"{trial.description}, v scaled: scores up to {largest:g}", rescaled)
+
+
 def _mase(rng):
     trials = []
     for origins, horizon, length, season in ((1, 1, 8, 1), (5, 3, 40, 4), (30, 12, 240, 12), (7, 10, 300, 11)):
@@ -196,6 +218,7 @@ EXERCISES: dict[str, Inputs] = {
     "gru_step_backward": Inputs(_gru_step_backward, **ANALYTIC),
     "top_p_distribution": Inputs(_top_p_distribution, atol=1e-10, torch=True),
     "ddp_buckets": Inputs(_ddp_buckets, atol=0, rtol=0),
+    "additive_attention": Inputs(_additive_attention, atol=1e-10, rtol=1e-8),
     "mase": Inputs(_mase, atol=1e-12, rtol=1e-10),
 }
 """Exercise name (the function the student writes) -> its inputs and tolerance."""

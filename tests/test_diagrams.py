@@ -32,6 +32,7 @@ CHAPTER_DIAGRAMS = {
     "09_variants": ['cell_variants(("lstm", "gru"))', 'cell_variants(("peephole", "coupled"))'],
     "10_language_model": ["language_model_flow("],
     "11_scaling_up": ["data_parallelism("],
+    "12_sequence_to_sequence": ["encoder_decoder(attention=False)", "encoder_decoder(attention=True)"],
     "13_forecasting": ["walk_forward("],
 }
 """Chapter → the diagram calls it must show (issue 16)."""
@@ -48,6 +49,8 @@ ALL_DIAGRAMS = {
     "bidirectional_lstm": diagrams.bidirectional_lstm,
     "language_model_flow": diagrams.language_model_flow,
     "data_parallelism": diagrams.data_parallelism,
+    "encoder_decoder": diagrams.encoder_decoder,
+    "encoder_decoder_attention": lambda: diagrams.encoder_decoder(attention=True),
     "walk_forward": diagrams.walk_forward,
 }
 
@@ -96,6 +99,17 @@ def test_bad_sizes_are_refused(call):
 def test_bad_cell_lists_are_refused(cells):
     with pytest.raises(ValueError, match="cells: expected distinct names"):
         diagrams.cell_variants(cells)
+
+
+def test_the_encoder_decoder_shows_the_summary_and_with_attention_the_weights():
+    plain, attending = diagrams.encoder_decoder(), diagrams.encoder_decoder(attention=True)
+    source, target = diagrams.ENCODER_DECODER_EXAMPLE
+    assert target == source[::-1] and set(source) <= set(plain.labels) and "<end>" in plain.labels
+    assert not any("a_t" in label for label in plain.labels) and "summary of fixed size" in plain.alt
+    weights = [float(label) for label in attending.labels if label.startswith("0.")]
+    assert abs(sum(weights) - 1) < 1e-9 and max(weights) == weights[source.index(target[2])]  # "s" reads "s"
+    with pytest.raises(ValueError, match="attention: expected True or False"):
+        diagrams.encoder_decoder(attention="yes")
 
 
 def test_bidirectional_diagram_labels_the_shapes_nn_lstm_returns():
