@@ -155,6 +155,21 @@ def _ddp_buckets(rng):
     return trials
 
 
+IGNORED_LABEL = -100
+"""A target that no score counts (a character with no case, :data:`lstm_course.tagging.IGNORE`)."""
+
+
+def _per_class_f1(rng):
+    trials = []
+    for shape, num_classes in (((1,), 2), ((40,), 2), ((8, 16), 3), ((3, 5, 7), 5)):
+        targets = rng.integers(0, num_classes, size=shape)
+        targets[rng.random(shape) < 0.2] = IGNORED_LABEL
+        predicted = np.where(rng.random(shape) < 0.7, np.maximum(targets, 0), rng.integers(0, num_classes, size=shape))
+        trials.append(Trial(f"shape {shape}, {num_classes} classes",
+                            {"predicted": predicted, "targets": targets, "num_classes": num_classes}))
+    return trials
+
+
 @dataclass(frozen=True)
 class Inputs:
     """How to draw one exercise's trials, and how closely an answer must match (``np.isclose``)."""
@@ -185,6 +200,7 @@ EXERCISES: dict[str, Inputs] = {
     "gru_step_backward": Inputs(_gru_step_backward, **ANALYTIC),
     "top_p_distribution": Inputs(_top_p_distribution, atol=1e-10, torch=True),
     "ddp_buckets": Inputs(_ddp_buckets, atol=0, rtol=0),
+    "per_class_f1": Inputs(_per_class_f1, atol=1e-12, rtol=1e-12),
 }
 """Exercise name (the function the student writes) -> its inputs and tolerance."""
 
