@@ -145,6 +145,7 @@ def _sample(args: argparse.Namespace) -> None:
 
 
 def _tagging(args: argparse.Namespace) -> dict:
+    import dataclasses
     import shlex
 
     from lstm_course import tagging, tagging_experiment
@@ -154,6 +155,18 @@ def _tagging(args: argparse.Namespace) -> dict:
     grid = [tagging_experiment.RunSettings(steps=args.steps, batch_size=args.batch_size, window=args.window, lr=lr,
                                            hidden_size=args.hidden_size, implementation=args.implementation,
                                            positions=args.positions) for lr in args.lr]
+    model_rates = {}
+    for item in args.model_lr:
+        name, _, rate = item.partition("=")
+        try:
+            model_rates[name] = float(rate)
+        except ValueError:
+            model_rates[name] = None
+        if name not in tagging_experiment.MODELS or model_rates[name] is None:
+            raise ValueError(f"--model-lr: expected MODEL=RATE with MODEL one of {tuple(tagging_experiment.MODELS)}, "
+                             f"got {item!r}")
+    if model_rates and len(args.lr) > 1:
+        raise ValueError("--model-lr: give one --lr with it (the rate of the other models), not several")
     if args.out is not None and args.out.exists() and not args.overwrite:
         raise ValueError(f"{args.out}: already exists; pass --overwrite to replace it")
     splits = _corpus_splits(args.corpus)
@@ -164,10 +177,11 @@ def _tagging(args: argparse.Namespace) -> dict:
     for settings in grid:
         for seed in args.seeds:
             for name in args.models:
-                run = tagging_experiment.run(name, seed, len(vocabulary), data, test_categories, settings,
+                model_settings = dataclasses.replace(settings, lr=model_rates.get(name, settings.lr))
+                run = tagging_experiment.run(name, seed, len(vocabulary), data, test_categories, model_settings,
                                              progress_bar=not args.quiet)
                 record["runs"].append(run)
-                print(f"{name}, seed {seed}, lr {settings.lr:g}: test error {run['test_error']:.4f} "
+                print(f"{name}, seed {seed}, lr {model_settings.lr:g}: test error {run['test_error']:.4f} "
                       f"({run['train_seconds']} s training)", file=sys.stderr, flush=True)
                 if args.out is not None:  # rewritten after every run: an interrupted grid keeps what finished
                     with atomic_write(args.out, "w") as file:
@@ -289,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--window", type=int, default=defaults.window, help="characters per training window")
     tag.add_argument("--lr", type=float, nargs="+", default=[defaults.lr],
                      help=f"Adam's peak learning rate; several: one grid per rate (default {defaults.lr})")
+    tag.add_argument("--model-lr", nargs="+", default=[], metavar="MODEL=RATE",
+                     help="a model's own rate instead of --lr, e.g. bi2=0.06 (the sweep's best for it)")
     tag.add_argument("--hidden-size", type=int, default=defaults.hidden_size)
     tag.add_argument("--implementation", choices=["torch", "ours"], default=defaults.implementation,
                      help="torch.nn.LSTM (default, faster here) or lstm_course.torch_lstm.LSTM")

@@ -97,8 +97,9 @@ def right_context_batch(data: CaseData, positions: np.ndarray, left: int,
                         right: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Around each position ``p``, the ids ``data.ids[p - left : p + right + 1]``: ``(left + 1 + right, N)``.
 
-    Returns them with the labels at the positions, ``(N,)``. The labelled character sits at row ``left`` of every column, with exactly ``left`` characters
-    before it and ``right`` after it: a model sees nothing further to the right.
+    Returns them with the labels at the positions, ``(N,)``. The labelled character sits at row
+    ``left`` of every column, with exactly ``left`` characters before it and ``right`` after it: a
+    model sees nothing further to the right.
     """
     positions = np.asarray(positions)
     if positions.min() < left or positions.max() + right >= len(data.ids):
@@ -191,25 +192,31 @@ def accuracy_by_right_context(model: CaseTagger, data: CaseData, positions: np.n
     return scores
 
 
+def predict_in_windows(model: CaseTagger, data: CaseData, context: int = 64, batch_size: int = 256) -> np.ndarray:
+    """``(N,)`` int64: the label predicted at each position of ``data``, seen with ``context`` characters on both sides.
+
+    The text is read in overlapping windows of ``3 * context`` characters, ``context`` apart; each
+    window labels its middle third. The first ``context`` characters, and the last ``context`` to
+    ``2 * context - 1``, are in no middle third: they get :data:`IGNORE`.
+    """
+    positive_int("context", context)
+    window, middle = 3 * context, slice(context, 2 * context)
+    starts = np.arange(0, len(data.ids) - window + 1, context)
+    predicted = np.full(len(data.ids), IGNORE, dtype=np.int64)
+    for first in range(0, len(starts), batch_size):
+        index = starts[None, first:first + batch_size] + np.arange(window)[:, None]  # (3 * context, windows)
+        predicted[index[middle]] = predict(model, torch.from_numpy(data.ids[index]))[middle]
+    return predicted
+
+
 def letter_error_rate(model: CaseTagger, data: CaseData, context: int = 64, batch_size: int = 256) -> float:
     """Fraction of the letters of ``data`` labelled wrong, each seen with ``context`` characters on both sides.
 
-    The text is read in overlapping windows of ``3 * context`` characters, ``context`` apart; each
-    window labels its middle third. The first and last ``context`` characters are not scored.
+    The letters are those :func:`predict_in_windows` labels: all but a few at the two ends.
     """
-    positive_int("context", context)
-    window, scored = 3 * context, slice(context, 2 * context)
-    starts = np.arange(0, len(data.ids) - window + 1, context)
-    index = starts[None, :] + np.arange(window)[:, None]  # (3 * context, number of windows)
-    wrong = letters = 0
-    for first in range(0, len(starts), batch_size):
-        columns = index[:, first:first + batch_size]
-        predicted = predict(model, torch.from_numpy(data.ids[columns]))[scored]
-        target = data.labels[columns][scored]
-        mask = target != IGNORE
-        wrong += int((predicted[mask] != target[mask]).sum())
-        letters += int(mask.sum())
-    return wrong / letters
+    predicted = predict_in_windows(model, data, context, batch_size)
+    scored = (predicted != IGNORE) & (data.labels != IGNORE)
+    return float(np.mean(predicted[scored] != data.labels[scored]))
 
 
 def rule_predictions(text: str) -> np.ndarray:

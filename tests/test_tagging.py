@@ -172,7 +172,22 @@ def test_the_command_line_runs_the_grid_and_writes_its_record(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
 
 
-def test_the_command_line_refuses_bad_settings():
-    completed = subprocess.run([sys.executable, "-m", "lstm_course", "tagging", "--steps", "0", "--quiet"],
+def test_a_model_can_have_its_own_learning_rate(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(TINY_CORPUS * 200)
+    arguments = ["tagging", "--corpus", str(corpus), "--models", "uni1", "bi1", "--seeds", "0", "--steps", "2",
+                 "--hidden-size", "4", "--positions", "10", "--quiet", "--model-lr", "bi1=0.1"]
+    assert main(arguments) == 0
+    assert [run["settings"]["lr"] for run in json.loads(capsys.readouterr().out)["runs"]] == [0.03, 0.1]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--steps", "0"], "steps: expected a positive integer"),
+    (["--model-lr", "bi3=0.1"], "--model-lr: expected MODEL=RATE"),
+    (["--model-lr", "bi1=fast"], "--model-lr: expected MODEL=RATE"),
+    (["--model-lr", "bi1=0.1", "--lr", "0.01", "0.02"], "give one --lr with it"),
+])
+def test_the_command_line_refuses_bad_settings(arguments, message):
+    completed = subprocess.run([sys.executable, "-m", "lstm_course", "tagging", "--quiet", *arguments],
                                capture_output=True, text=True)
-    assert completed.returncode == 2 and "steps: expected a positive integer" in completed.stderr
+    assert completed.returncode == 2 and message in completed.stderr, completed.stderr
