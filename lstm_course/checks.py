@@ -353,7 +353,9 @@ def check_ddp_buckets(ddp_buckets: Callable, seed: int = 0, verbose: bool = True
 def check_per_class_f1(per_class_f1: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
     """Check ``per_class_f1(predicted, targets, num_classes) -> (num_classes,)`` on cases worked out by hand.
 
-    Targets equal to -100 are not counted; a class with no true positive scores 0.
+    Targets equal to -100 are not counted; a class with no true positive scores 0. A prediction
+    outside ``0 .. num_classes - 1`` (e.g. -100) at a counted position is wrong: a false negative of
+    its target's class, a false positive of none.
     """
     ignored = exercise_inputs.IGNORED_LABEL
     cases = [  # predicted, targets, num_classes, expected F1 per class
@@ -363,6 +365,7 @@ def check_per_class_f1(per_class_f1: Callable, seed: int = 0, verbose: bool = Tr
         ([[0, 1], [2, 2]], [[0, 2], [2, ignored]], 3, [1, 0, 2 / 3]),
         ([0, 0], [0, 0], 2, [1, 0]),
         ([1, 0, 1], [ignored, ignored, ignored], 2, [0, 0]),
+        ([ignored, 1, 0, 0], [1, 1, 0, ignored], 2, [1, 2 / 3]),  # a prediction that is no class: wrong
     ]
     trials = [exercise_inputs.Trial(f"predicted {predicted}, targets {targets}, num_classes={classes}",
                                     {"predicted": np.array(predicted), "targets": np.array(targets),
