@@ -7,6 +7,7 @@
     python -m lstm_course train-lm --minutes 10 --out shakespeare.pt --seed 0
     python -m lstm_course evaluate shakespeare.pt --split test
     python -m lstm_course sample shakespeare.pt --prompt "ROMEO." --length 300 --temperature 0.8 --seed 0
+    python -m lstm_course tagging --models uni1 bi1 uni2 bi2 --seeds 0 1 2 --out results/tagging_seed_runs.json
     python -m lstm_course seq2seq --seeds 5 --out results/seq2seq_seed_runs.json
 
 Each command shows a progress bar on standard error and ends with one JSON line on standard
@@ -178,6 +179,49 @@ def _sample(args: argparse.Namespace) -> None:
     return None
 
 
+def _tagging(args: argparse.Namespace) -> dict:
+    import dataclasses
+    import shlex
+
+    from lstm_course import tagging, tagging_experiment
+    from lstm_course.atomic import atomic_write
+    from lstm_course.runtime import machine_description
+
+    grid = [tagging_experiment.RunSettings(steps=args.steps, batch_size=args.batch_size, window=args.window, lr=lr,
+                                           hidden_size=args.hidden_size, implementation=args.implementation,
+                                           positions=args.positions) for lr in args.lr]
+    model_rates = {}
+    for item in args.model_lr:
+        name, _, rate = item.partition("=")
+        try:
+            model_rates[name] = float(rate)
+        except ValueError:
+            model_rates[name] = None
+        if name not in tagging_experiment.MODELS or model_rates[name] is None:
+            raise ValueError(f"--model-lr: expected MODEL=RATE with MODEL one of {tuple(tagging_experiment.MODELS)}, "
+                             f"got {item!r}")
+    if model_rates and len(args.lr) > 1:
+        raise ValueError("--model-lr: give one --lr with it (the rate of the other models), not several")
+    if args.out is not None and args.out.exists() and not args.overwrite:
+        raise ValueError(f"{args.out}: already exists; pass --overwrite to replace it")
+    splits = _corpus_splits(args.corpus)
+    vocabulary, data = tagging.case_restoration_data(splits)
+    test_categories = tagging.letter_categories(splits["test"])
+    record = {"command": "python -m lstm_course " + shlex.join(args.argv), "machine": machine_description(),
+              "baselines": tagging_experiment.baselines(splits["test"]), "runs": []}
+    for settings in grid:
+        for seed in args.seeds:
+            for name in args.models:
+                model_settings = dataclasses.replace(settings, lr=model_rates.get(name, settings.lr))
+                run = tagging_experiment.run(name, seed, len(vocabulary), data, test_categories, model_settings,
+                                             progress_bar=not args.quiet)
+                record["runs"].append(run)
+                print(f"{name}, seed {seed}, lr {model_settings.lr:g}: test error {run['test_error']:.4f} "
+                      f"({run['train_seconds']} s training)", file=sys.stderr, flush=True)
+                if args.out is not None:  # rewritten after every run: an interrupted grid keeps what finished
+                    with atomic_write(args.out, "w") as file:
+                        file.write(json.dumps(record, indent=1) + "\n")
+    return record
 def _seq2seq(args: argparse.Namespace) -> dict:
     import shlex
 
@@ -324,6 +368,31 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0)
     sample.set_defaults(run=_sample)
 
+    from lstm_course.tagging_experiment import MODELS, RunSettings
+
+    defaults = RunSettings()
+    tag = commands.add_parser("tagging", help="restore the capitals of lower-cased Shakespeare: uni- vs bidirectional, "
+                              "1 vs 2 layers, scored by right context (chapter 11)")
+    tag.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS),
+                     help="uni1, bi1 (one layer, one or two directions), uni2, bi2 (two layers); default all four")
+    tag.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="default 0 1 2")
+    tag.add_argument("--steps", type=int, default=defaults.steps, help=f"training steps (default {defaults.steps})")
+    tag.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    tag.add_argument("--window", type=int, default=defaults.window, help="characters per training window")
+    tag.add_argument("--lr", type=float, nargs="+", default=[defaults.lr],
+                     help=f"Adam's peak learning rate; several: one grid per rate (default {defaults.lr})")
+    tag.add_argument("--model-lr", nargs="+", default=[], metavar="MODEL=RATE",
+                     help="a model's own rate instead of --lr, e.g. bi2=0.06 (the sweep's best for it)")
+    tag.add_argument("--hidden-size", type=int, default=defaults.hidden_size)
+    tag.add_argument("--implementation", choices=["torch", "ours"], default=defaults.implementation,
+                     help="torch.nn.LSTM (default, faster here) or lstm_course.torch_lstm.LSTM")
+    tag.add_argument("--positions", type=int, default=defaults.positions,
+                     help=f"test letters scored for each amount of right context (default {defaults.positions:,})")
+    tag.add_argument("--corpus", type=Path, help=corpus_help)
+    tag.add_argument("--out", type=Path, help="also write the record to this JSON file, after every run")
+    tag.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    tag.add_argument("--quiet", action="store_true", help="no progress bar")
+    tag.set_defaults(run=_tagging)
     seq2seq = commands.add_parser("seq2seq", help="string reversal without and with attention, over seeds (chapter 12)")
     seq2seq.add_argument("--seeds", type=int, default=5, help="seeds 0 to N-1 for every model (default 5)")
     seq2seq.add_argument("--steps", type=int, default=seq2seq_defaults.steps,
@@ -371,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # what a results file records as its command
     try:

@@ -350,6 +350,29 @@ def check_ddp_buckets(ddp_buckets: Callable, seed: int = 0, verbose: bool = True
                   seed, verbose, trials=trials)
 
 
+def check_per_class_f1(per_class_f1: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``per_class_f1(predicted, targets, num_classes) -> (num_classes,)`` on cases worked out by hand.
+
+    Targets equal to -100 are not counted; a class with no true positive scores 0. A prediction
+    outside ``0 .. num_classes - 1`` (e.g. -100) at a counted position is wrong: a false negative of
+    its target's class, a false positive of none.
+    """
+    ignored = exercise_inputs.IGNORED_LABEL
+    cases = [  # predicted, targets, num_classes, expected F1 per class
+        ([1, 0, 1, 1], [1, 0, 0, 1], 2, [2 / 3, 4 / 5]),
+        ([1, 1, 0, 0, 1], [1, ignored, 0, ignored, 0], 2, [2 / 3, 2 / 3]),
+        ([0, 0, 0], [0, 1, 0], 2, [4 / 5, 0]),
+        ([[0, 1], [2, 2]], [[0, 2], [2, ignored]], 3, [1, 0, 2 / 3]),
+        ([0, 0], [0, 0], 2, [1, 0]),
+        ([1, 0, 1], [ignored, ignored, ignored], 2, [0, 0]),
+        ([ignored, 1, 0, 0], [1, 1, 0, ignored], 2, [1, 2 / 3]),  # a prediction that is no class: wrong
+    ]
+    trials = [exercise_inputs.Trial(f"predicted {predicted}, targets {targets}, num_classes={classes}",
+                                    {"predicted": np.array(predicted), "targets": np.array(targets),
+                                     "num_classes": classes}) for predicted, targets, classes, _ in cases]
+    expected = {(str(predicted), str(targets)): np.array(f1) for predicted, targets, _, f1 in cases}
+    return _check("per_class_f1", per_class_f1,
+                  lambda predicted, targets, num_classes: expected[str(predicted.tolist()), str(targets.tolist())],
 def check_additive_attention(additive_attention: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
     """Check ``additive_attention(query (B, H), keys (S, B, K), source_lengths (B,), W_query (A, H), W_key (A, K),
     v (A,)) -> (weights (B, S), context (B, K))`` on cases whose answers are known without the formula.

@@ -13,6 +13,7 @@ function                    chapter     what it shows
 :func:`lstm_cell`           2 to 5, 9   the cell, one part highlighted; gradient paths (4)
 :func:`unrolled_lstm`       6           BPTT: forward, backward, what each step caches
 :func:`bidirectional_lstm`  7           two layers, two directions, ``nn.LSTM``'s shapes
+:func:`bidirectional_tagger` 11         one label per character from both streams; right context ``k``
 :func:`cell_variants`       9           the LSTM beside the GRU; the peephole and coupled-gate cells
 :func:`language_model_flow` 10          text → streams → batches → embedding → LSTM → logits
 :func:`data_parallelism`    11          processes, shards of the streams, the all-reduce
@@ -604,6 +605,99 @@ def bidirectional_lstm(steps: int = 3) -> Diagram:
            "h_n[0] (layer 0 forward, after the last step), h_n[1] (layer 0 backward, after the first step), h_n[2] "
            "and h_n[3] for layer 1. output has shape (T, B, 2H); h_n and c_n have shape (4, B, H).")
     return _render(draw, (7.8, 5.0), alt)
+
+
+TAGGER_LABELS = {True: "U", False: "L", None: "–"}
+"""A letter's label in :func:`bidirectional_tagger`: capital, small, or none (not a letter: ignored)."""
+
+
+def bidirectional_tagger(text: str = "so I say", highlight: int = 3, right_context: int | None = 1) -> Diagram:
+    """The bidirectional capitalisation tagger over ``text``: the lower-cased characters in, one label out for each.
+
+    At position ``highlight`` the picture shades what the label sees: through the forward stream
+    the characters up to it, through the backward stream those after it. With ``right_context``
+    ``k``, the input is cut ``k`` characters to the right of ``highlight``, and what lies beyond
+    is faded.
+    """
+    if not isinstance(text, str) or not 3 <= len(text) <= 9 or "\n" in text:
+        raise ValueError(f"text: expected 3 to 9 characters on one line, got {text!r}")
+    if not isinstance(highlight, int) or not 0 <= highlight < len(text):
+        raise ValueError(f"highlight: expected an integer from 0 to {len(text) - 1}, got {highlight!r}")
+    if right_context is not None and (not isinstance(right_context, int)
+                                      or not 0 <= right_context < len(text) - highlight):
+        raise ValueError(f"right_context: expected None or an integer from 0 to {len(text) - highlight - 1}, "
+                         f"got {right_context!r}")
+    gap, forward_y, backward_y, concat_y, label_y = 1.55, 1.3, 2.5, 3.75, 5.05
+    cut = len(text) - 1 if right_context is None else highlight + right_context  # the input's last character
+    shade = tint(CELL_COLOUR, 0.14)
+
+    def band(first, last, y, height):
+        """Shade positions ``first`` to ``last`` of the row at ``y``."""
+        sketch_patch = FancyBboxPatch(((first - 0.5) * gap + 0.08, y - height / 2), (last - first + 1) * gap - 0.16,
+                                      height, boxstyle="round,pad=0,rounding_size=0.1", facecolor=shade,
+                                      edgecolor="none", zorder=0)
+        return sketch_patch
+
+    def draw(sketch):
+        for first, last, y, height in ((0, cut, 0.0, 0.95), (0, highlight, forward_y, 0.8),
+                                       (highlight, cut, backward_y, 0.8)):
+            sketch.ax.add_patch(band(first, last, y, height))
+        for t, character in enumerate(text):
+            x = t * gap
+            present = t <= cut
+
+            def colour(base, present=present):
+                return base if present else tint(base, FADED)
+
+            grey, forward, backward = colour(HIDDEN_COLOUR), colour(_FORWARD_COLOUR), colour(_BACKWARD_COLOUR)
+            lower = character.lower()
+            sketch.box((x, 0.0), (0.8, 0.7), "␣" if lower == " " else lower, grey, fill=BACKGROUND, text_size=11,
+                       line_width=1.2, rounding=0.05, text_colour=colour("black"))
+            for y, stream, symbol in ((forward_y, forward, "→"), (backward_y, backward, "←")):
+                sketch.box((x, y), (0.7, 0.55), symbol, stream, fill=tint(stream, 0.15), text_size=10, line_width=1.4,
+                           text_colour=colour("black"))
+                if t:  # the recurrence: forward left to right, backward right to left
+                    points = [(x - gap + 0.35, y), (x - 0.35, y)]
+                    sketch.line(points if symbol == "→" else points[::-1], stream, width=1.4, zorder=3)
+            # x_t feeds both streams; both streams feed the concatenation, which feeds the label.
+            sketch.line([(x, 0.35), (x, forward_y - 0.28)], grey, width=1.1)
+            sketch.line([(x + 0.5, 0.35), (x + 0.5, backward_y - 0.4), (x + 0.2, backward_y - 0.4),
+                         (x + 0.2, backward_y - 0.28)], grey, width=1.1)
+            sketch.line([(x - 0.2, forward_y + 0.28), (x - 0.2, concat_y - 0.2)], forward, width=1.1)
+            sketch.line([(x + 0.2, backward_y + 0.28), (x + 0.2, concat_y - 0.2)], backward, width=1.1)
+            sketch.box((x, concat_y), (1.1, 0.4), "[→|←]", grey, fill=BACKGROUND, text_size=7, line_width=1,
+                       rounding=0.05, text_colour=colour("black"))
+            sketch.line([(x, concat_y + 0.2), (x, label_y - 0.3)], grey, width=1.1)
+            label = TAGGER_LABELS[character.isupper()] if character.isalpha() else TAGGER_LABELS[None]
+            chosen = t == highlight
+            sketch.box((x, label_y), (0.75, 0.6), label, CELL_COLOUR if chosen else grey,
+                       fill=tint(CELL_COLOUR, 0.3) if chosen else BACKGROUND, text_size=11,
+                       line_width=2.0 if chosen else 1.2, text_colour=colour("black"))
+            sketch.text((x, label_y + 0.6), "␣" if character == " " else character, colour=grey, size=10)
+        left = -0.75
+        for y, name, colour in ((0.0, "input: lower-cased\ncharacters", HIDDEN_COLOUR),
+                                (forward_y, "forward stream\n(left to right)", _FORWARD_COLOUR),
+                                (backward_y, "backward stream\n(right to left)", _BACKWARD_COLOUR),
+                                (concat_y, "both: (B, 2H)", HIDDEN_COLOUR),
+                                (label_y, "label: U capital,\nL small, – none", HIDDEN_COLOUR),
+                                (label_y + 0.6, "the original", HIDDEN_COLOUR)):
+            sketch.text((left - 0.3, y), name, colour=colour, size=8, ha="right")
+        seen = ("the whole line" if right_context is None else
+                f"k = {right_context} character{'s' if right_context != 1 else ''} of right context; faded: cut off")
+        sketch.text(((len(text) - 1) * gap / 2, -0.95), f"shaded: what the label of character {highlight + 1} "
+                    f"sees, {seen}", size=8.5)
+
+    context = ("all the characters after it" if right_context is None else
+               f"the next {right_context} character{'s' if right_context != 1 else ''}: the input is cut there, and "
+               "what lies beyond is faded")
+    alt = (f"A bidirectional LSTM tagger over the {len(text)} characters of '{text}', lower-cased. Each input "
+           "character feeds a forward stream (left to right) and a backward stream (right to left); at every "
+           "position the two streams' outputs are concatenated, width 2H, and a linear layer gives the label: U for "
+           "a capital, L for a small letter, a dash for a character that is not a letter. "
+           f"The label of character {highlight + 1} is highlighted; the shading shows that it sees the characters "
+           f"up to it through the forward stream and, through the backward stream, {context}. "
+           "A unidirectional tagger has only the forward stream.")
+    return _render(draw, (7.8, 3.6), alt)
 
 
 # --- the language model and data parallelism ----------------------------------------------------------

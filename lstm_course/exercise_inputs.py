@@ -155,6 +155,18 @@ def _ddp_buckets(rng):
     return trials
 
 
+IGNORED_LABEL = -100
+"""A target that no score counts (a character with no case, :data:`lstm_course.tagging.IGNORE`)."""
+
+
+def _per_class_f1(rng):
+    trials = []
+    for shape, num_classes in (((1,), 2), ((40,), 2), ((8, 16), 3), ((3, 5, 7), 5)):
+        targets = rng.integers(0, num_classes, size=shape)
+        targets[rng.random(shape) < 0.2] = IGNORED_LABEL
+        predicted = np.where(rng.random(shape) < 0.7, np.maximum(targets, 0), rng.integers(0, num_classes, size=shape))
+        trials.append(Trial(f"shape {shape}, {num_classes} classes",
+                            {"predicted": predicted, "targets": targets, "num_classes": num_classes}))
 def _additive_attention(rng):
     trials = []
     for B, S, H, K, A in ((1, 1, 1, 1, 1), (3, 5, 4, 6, 2), (2, 7, 3, 3, 5), (8, 16, 32, 24, 10)):
@@ -218,6 +230,7 @@ EXERCISES: dict[str, Inputs] = {
     "gru_step_backward": Inputs(_gru_step_backward, **ANALYTIC),
     "top_p_distribution": Inputs(_top_p_distribution, atol=1e-10, torch=True),
     "ddp_buckets": Inputs(_ddp_buckets, atol=0, rtol=0),
+    "per_class_f1": Inputs(_per_class_f1, atol=1e-12, rtol=1e-12),
     "additive_attention": Inputs(_additive_attention, atol=1e-10, rtol=1e-8),
     "mase": Inputs(_mase, atol=1e-12, rtol=1e-10),
 }
