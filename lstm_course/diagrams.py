@@ -13,9 +13,12 @@ function                    chapter     what it shows
 :func:`lstm_cell`           2 to 5, 9   the cell, one part highlighted; gradient paths (4)
 :func:`unrolled_lstm`       6           BPTT: forward, backward, what each step caches
 :func:`bidirectional_lstm`  7           two layers, two directions, ``nn.LSTM``'s shapes
+:func:`bidirectional_tagger` 11         one label per character from both streams; right context ``k``
 :func:`cell_variants`       9           the LSTM beside the GRU; the peephole and coupled-gate cells
 :func:`language_model_flow` 10          text → streams → batches → embedding → LSTM → logits
 :func:`data_parallelism`    11          processes, shards of the streams, the all-reduce
+:func:`encoder_decoder`     12          encoder, fixed-size summary, decoder; attention
+:func:`walk_forward`        13          a series split in time; forecast origins rolling forward
 ==========================  ==========  ==============================================
 """
 
@@ -31,6 +34,7 @@ from matplotlib.patches import Circle, FancyBboxPatch
 
 from lstm_course.numpy_lstm import GATES
 from lstm_course.palette import (
+    ATTENTION_COLOUR,
     BACKGROUND,
     CELL_COLOUR,
     GATE_COLOURS,
@@ -603,6 +607,99 @@ def bidirectional_lstm(steps: int = 3) -> Diagram:
     return _render(draw, (7.8, 5.0), alt)
 
 
+TAGGER_LABELS = {True: "U", False: "L", None: "–"}
+"""A letter's label in :func:`bidirectional_tagger`: capital, small, or none (not a letter: ignored)."""
+
+
+def bidirectional_tagger(text: str = "so I say", highlight: int = 3, right_context: int | None = 1) -> Diagram:
+    """The bidirectional capitalisation tagger over ``text``: the lower-cased characters in, one label out for each.
+
+    At position ``highlight`` the picture shades what the label sees: through the forward stream
+    the characters up to it, through the backward stream those after it. With ``right_context``
+    ``k``, the input is cut ``k`` characters to the right of ``highlight``, and what lies beyond
+    is faded.
+    """
+    if not isinstance(text, str) or not 3 <= len(text) <= 9 or "\n" in text:
+        raise ValueError(f"text: expected 3 to 9 characters on one line, got {text!r}")
+    if not isinstance(highlight, int) or not 0 <= highlight < len(text):
+        raise ValueError(f"highlight: expected an integer from 0 to {len(text) - 1}, got {highlight!r}")
+    if right_context is not None and (not isinstance(right_context, int)
+                                      or not 0 <= right_context < len(text) - highlight):
+        raise ValueError(f"right_context: expected None or an integer from 0 to {len(text) - highlight - 1}, "
+                         f"got {right_context!r}")
+    gap, forward_y, backward_y, concat_y, label_y = 1.55, 1.3, 2.5, 3.75, 5.05
+    cut = len(text) - 1 if right_context is None else highlight + right_context  # the input's last character
+    shade = tint(CELL_COLOUR, 0.14)
+
+    def band(first, last, y, height):
+        """Shade positions ``first`` to ``last`` of the row at ``y``."""
+        sketch_patch = FancyBboxPatch(((first - 0.5) * gap + 0.08, y - height / 2), (last - first + 1) * gap - 0.16,
+                                      height, boxstyle="round,pad=0,rounding_size=0.1", facecolor=shade,
+                                      edgecolor="none", zorder=0)
+        return sketch_patch
+
+    def draw(sketch):
+        for first, last, y, height in ((0, cut, 0.0, 0.95), (0, highlight, forward_y, 0.8),
+                                       (highlight, cut, backward_y, 0.8)):
+            sketch.ax.add_patch(band(first, last, y, height))
+        for t, character in enumerate(text):
+            x = t * gap
+            present = t <= cut
+
+            def colour(base, present=present):
+                return base if present else tint(base, FADED)
+
+            grey, forward, backward = colour(HIDDEN_COLOUR), colour(_FORWARD_COLOUR), colour(_BACKWARD_COLOUR)
+            lower = character.lower()
+            sketch.box((x, 0.0), (0.8, 0.7), "␣" if lower == " " else lower, grey, fill=BACKGROUND, text_size=11,
+                       line_width=1.2, rounding=0.05, text_colour=colour("black"))
+            for y, stream, symbol in ((forward_y, forward, "→"), (backward_y, backward, "←")):
+                sketch.box((x, y), (0.7, 0.55), symbol, stream, fill=tint(stream, 0.15), text_size=10, line_width=1.4,
+                           text_colour=colour("black"))
+                if t:  # the recurrence: forward left to right, backward right to left
+                    points = [(x - gap + 0.35, y), (x - 0.35, y)]
+                    sketch.line(points if symbol == "→" else points[::-1], stream, width=1.4, zorder=3)
+            # x_t feeds both streams; both streams feed the concatenation, which feeds the label.
+            sketch.line([(x, 0.35), (x, forward_y - 0.28)], grey, width=1.1)
+            sketch.line([(x + 0.5, 0.35), (x + 0.5, backward_y - 0.4), (x + 0.2, backward_y - 0.4),
+                         (x + 0.2, backward_y - 0.28)], grey, width=1.1)
+            sketch.line([(x - 0.2, forward_y + 0.28), (x - 0.2, concat_y - 0.2)], forward, width=1.1)
+            sketch.line([(x + 0.2, backward_y + 0.28), (x + 0.2, concat_y - 0.2)], backward, width=1.1)
+            sketch.box((x, concat_y), (1.1, 0.4), "[→|←]", grey, fill=BACKGROUND, text_size=7, line_width=1,
+                       rounding=0.05, text_colour=colour("black"))
+            sketch.line([(x, concat_y + 0.2), (x, label_y - 0.3)], grey, width=1.1)
+            label = TAGGER_LABELS[character.isupper()] if character.isalpha() else TAGGER_LABELS[None]
+            chosen = t == highlight
+            sketch.box((x, label_y), (0.75, 0.6), label, CELL_COLOUR if chosen else grey,
+                       fill=tint(CELL_COLOUR, 0.3) if chosen else BACKGROUND, text_size=11,
+                       line_width=2.0 if chosen else 1.2, text_colour=colour("black"))
+            sketch.text((x, label_y + 0.6), "␣" if character == " " else character, colour=grey, size=10)
+        left = -0.75
+        for y, name, colour in ((0.0, "input: lower-cased\ncharacters", HIDDEN_COLOUR),
+                                (forward_y, "forward stream\n(left to right)", _FORWARD_COLOUR),
+                                (backward_y, "backward stream\n(right to left)", _BACKWARD_COLOUR),
+                                (concat_y, "both: (B, 2H)", HIDDEN_COLOUR),
+                                (label_y, "label: U capital,\nL small, – none", HIDDEN_COLOUR),
+                                (label_y + 0.6, "the original", HIDDEN_COLOUR)):
+            sketch.text((left - 0.3, y), name, colour=colour, size=8, ha="right")
+        seen = ("the whole line" if right_context is None else
+                f"k = {right_context} character{'s' if right_context != 1 else ''} of right context; faded: cut off")
+        sketch.text(((len(text) - 1) * gap / 2, -0.95), f"shaded: what the label of character {highlight + 1} "
+                    f"sees, {seen}", size=8.5)
+
+    context = ("all the characters after it" if right_context is None else
+               f"the next {right_context} character{'s' if right_context != 1 else ''}: the input is cut there, and "
+               "what lies beyond is faded")
+    alt = (f"A bidirectional LSTM tagger over the {len(text)} characters of '{text}', lower-cased. Each input "
+           "character feeds a forward stream (left to right) and a backward stream (right to left); at every "
+           "position the two streams' outputs are concatenated, width 2H, and a linear layer gives the label: U for "
+           "a capital, L for a small letter, a dash for a character that is not a letter. "
+           f"The label of character {highlight + 1} is highlighted; the shading shows that it sees the characters "
+           f"up to it through the forward stream and, through the backward stream, {context}. "
+           "A unidirectional tagger has only the forward stream.")
+    return _render(draw, (7.8, 3.6), alt)
+
+
 # --- the language model and data parallelism ----------------------------------------------------------
 
 
@@ -701,3 +798,148 @@ def data_parallelism(world_size: int = 2) -> Diagram:
            "and backward on its own shard and gets gradients g_r. One all-reduce averages them into ḡ (gloo on "
            "CPUs, nccl on GPUs), and every process takes the same optimiser step, so the copies stay identical.")
     return _render(draw, (7.8, 0.9 + 0.95 * world_size), alt)
+
+
+# --- the encoder-decoder ------------------------------------------------------------------------------
+
+ENCODER_DECODER_EXAMPLE = ("lstm", "mtsl")
+"""The source and target the encoder-decoder diagram shows: a string and its reverse."""
+_EXAMPLE_WEIGHTS = (0.03, 0.88, 0.06, 0.03)
+"""Attention weights drawn for the third output ("s" of "mtsl"), illustrative: mostly on the source's second letter
+(the trained model of chapter 12 looks one position further on; the chapter says so)."""
+
+
+def encoder_decoder(attention: bool = False) -> Diagram:
+    """The LSTM encoder-decoder reversing "lstm": the decoder starts from the encoder's final state, its fixed-size
+    summary; with ``attention=True``, one decoder step also reads every encoder state, weighted."""
+    if not isinstance(attention, bool):
+        raise ValueError(f"attention: expected True or False, got {attention!r}")
+    source, target = ENCODER_DECODER_EXAMPLE
+    step_gap, box, attended_step = 1.6, (1.0, 0.8), 2
+    encoder_x = [k * step_gap for k in range(len(source))]
+    decoder_x = [encoder_x[-1] + 2.6 + k * step_gap for k in range(len(target) + 1)]
+    inputs, outputs = ["<start>", *target], [*target, "<end>"]
+    box_y, token_y = 2.0, 0.45
+    output_y = 6.6 if attention else 4.0
+
+    def draw(sketch):
+        grey = HIDDEN_COLOUR
+        sketch.text((encoder_x[0] - 0.9, box_y), "encoder", size=10, ha="right", weight="bold")
+        sketch.text((decoder_x[-1] + 0.7, box_y), "decoder", size=10, ha="left", weight="bold")
+        for k, x in enumerate(encoder_x):
+            sketch.text((x, token_y), source[k], size=12, family="monospace")
+            sketch.line([(x, token_y + 0.3), (x, box_y - box[1] / 2)], grey, width=1.5)
+            sketch.box((x, box_y), box, "LSTM", CELL_COLOUR, fill=tint(CELL_COLOUR, 0.12), text_size=9)
+            if k:
+                sketch.line([(x - step_gap + box[0] / 2, box_y), (x - box[0] / 2, box_y)], CELL_COLOUR, width=2)
+        # The hand-over: the encoder's final (h, c) is the decoder's initial state.
+        sketch.line([(encoder_x[-1] + box[0] / 2, box_y), (decoder_x[0] - box[0] / 2, box_y)], CELL_COLOUR, width=4,
+                    zorder=3, bridge=True)
+        summary = "final (h, c):\nfixed-size\nsummary"
+        sketch.text(((encoder_x[-1] + decoder_x[0]) / 2, box_y - 0.95), summary, colour=CELL_COLOUR, size=8)
+        for k, x in enumerate(decoder_x):
+            sketch.text((x, token_y), inputs[k], size=12 if len(inputs[k]) == 1 else 8, family="monospace")
+            sketch.line([(x, token_y + 0.3), (x, box_y - box[1] / 2)], grey, width=1.5)
+            sketch.box((x, box_y), box, "LSTM", CELL_COLOUR, fill=tint(CELL_COLOUR, 0.12), text_size=9)
+            if k:
+                sketch.line([(x - step_gap + box[0] / 2, box_y), (x - box[0] / 2, box_y)], CELL_COLOUR, width=2)
+            sketch.text((x, output_y + 0.3), outputs[k], size=12 if len(outputs[k]) == 1 else 8, family="monospace")
+            if not (attention and k == attended_step):
+                sketch.line([(x, box_y + box[1] / 2), (x, output_y)], grey, width=1.5, zorder=3, bridge=attention)
+        sketch.text(((decoder_x[0] + decoder_x[-1]) / 2, token_y - 0.55),
+                    "decoder input: the previous letter (in training the true one; in use its own output)", size=8)
+        if not attention:
+            return
+        # One step's attention: every encoder state, weighted, into the context; with h_t into the output.
+        colour, x_t = ATTENTION_COLOUR, decoder_x[attended_step]
+        mix_y, combine_y, mix_width = 4.3, 5.6, 1.9
+        for k, (x, weight) in enumerate(zip(encoder_x, _EXAMPLE_WEIGHTS, strict=True)):
+            level = mix_y + 0.3 - 0.2 * k  # the first letter's line highest: no two lines cross
+            sketch.line([(x, box_y + box[1] / 2), (x, level), (x_t - 0.55 - mix_width / 2, level)], colour,
+                        width=0.8 + 5 * weight, zorder=2)
+            sketch.text((x + 0.12, 2.85), f"{weight:.2f}", colour=colour, size=8, ha="left")
+        sketch.text((encoder_x[0] - 0.9, 2.9), "$a_t(s)$\n(illustrative)", colour=colour, size=9, ha="right")
+        sketch.box((x_t - 0.55, mix_y), (mix_width, 0.9), "$c_t = \\sum_s a_t(s)\\,\\bar h_s$", colour,
+                   fill=tint(colour, 0.1), text_size=8, line_width=1.5)
+        sketch.line([(x_t + 0.25, box_y + box[1] / 2), (x_t + 0.25, combine_y - 0.35)], grey, width=1.5)
+        sketch.text((x_t + 0.35, 3.0), "$h_t$", colour=grey, size=10, ha="left")
+        sketch.line([(x_t - 0.55, mix_y + 0.45), (x_t - 0.55, combine_y - 0.35)], colour, width=1.5)
+        sketch.box((x_t, combine_y), (2.6, 0.7), "$\\tilde h_t = \\tanh(W_c [c_t; h_t])$", grey, fill=BACKGROUND,
+                   text_size=8, line_width=1.5)
+        sketch.line([(x_t, combine_y + 0.35), (x_t, output_y)], grey, width=1.5)
+        weights_label = "weights $a_t(s) = \\mathrm{softmax}_s(h_t^\\top W_a \\bar h_s)$"
+        sketch.text((encoder_x[0] - 0.3, mix_y + 0.75), weights_label, colour=colour, size=8, ha="left")
+
+    alt = (f"The LSTM encoder-decoder reversing '{source}'. Left, the encoder: an LSTM reads the letters "
+           f"{', '.join(source)} one per step. Its final state (h, c), a summary of fixed size, is handed to the "
+           f"decoder on the right as its initial state. The decoder's inputs are <start>, then the letters of "
+           f"'{target}', each one step late; its outputs are {', '.join(outputs)}.")
+    if attention:
+        alt += (f" With attention: at the third decoder step, lines from all {len(source)} encoder states, as thick as "
+                f"their weights (illustrative values, not a trained model's: "
+                f"{', '.join(f'{weight:.2f}' for weight in _EXAMPLE_WEIGHTS)}, most on the source's 's'), join in "
+                "the context c_t, the weighted sum of the encoder states; c_t and the decoder's state h_t together "
+                "give h~_t = tanh(W_c [c_t; h_t]), which gives the output 's'. Every step does the same with its own "
+                "weights.")
+    else:
+        alt += " Everything the decoder knows about the source passes through that one state."
+    return _render(draw, (7.8, 4.2 if attention else 3.0), alt)
+def _origin(k: int, space: str = " ") -> str:
+    return f"t{space}+{space}{k}" if k else "t"
+
+
+def walk_forward(num_origins: int = 4, horizon: int = 3, refit_every: int = 3) -> Diagram:
+    """The series split in time (fit, validation, test), then origins rolling through the test period.
+
+    Each row is one origin: the past that the model may use, the ``horizon`` values it forecasts and
+    is scored on, and the future it must not see; a refit every ``refit_every`` origins.
+    """
+    for name, value, low, high in (("num_origins", num_origins, 2, 6), ("horizon", horizon, 1, 5),
+                                   ("refit_every", refit_every, 1, 6)):
+        if not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{name}: expected an integer from {low} to {high}, got {value!r}")
+    step, past_start, first_origin = 0.55, 0.0, 8.0
+    end = first_origin + (num_origins + horizon + 2) * step
+    grey, forecast_colour = HIDDEN_COLOUR, CELL_COLOUR
+
+    def draw(sketch):
+        # The split of the series, in time.
+        top, validation_start = 6.3 + 0.75 * (num_origins - 4), first_origin - 3.0
+        parts = [(past_start, validation_start, "fit (tuning)", tint(grey, 0.25)),
+                 (validation_start, first_origin, "validation:\nchoose p, size, window", tint(grey, 0.08)),
+                 (first_origin, end, "test: walk forward", tint(forecast_colour, 0.12))]
+        for left, right, label, fill in parts:
+            sketch.box(((left + right) / 2, top), (right - left, 0.8), label, grey, fill=fill, text_size=8,
+                       line_width=1, rounding=0.04)
+        sketch.line([(past_start, top + 0.75), (end + 0.4, top + 0.75)], grey, width=1.2)
+        sketch.text((end + 0.5, top + 0.75), "time", size=8, ha="left")
+        # One row per origin.
+        for k in range(num_origins):
+            y, origin = top - 1.5 - 0.75 * k, first_origin + k * step
+            refit = k % refit_every == 0
+            sketch.box(((past_start + origin) / 2, y), (origin - past_start, 0.5), "", grey,
+                       fill=tint(grey, 0.35 if refit else 0.15), line_width=1, rounding=0.03)
+            fitted_at = k - k % refit_every
+            sketch.text(((past_start + origin) / 2, y), f"past y[:{_origin(k, '')}]: "
+                        + ("fit on it" if refit else f"model fitted at {_origin(fitted_at)}"), size=7.5)
+            right = origin + horizon * step
+            sketch.box(((origin + right) / 2, y), (right - origin, 0.5), "", forecast_colour,
+                       fill=tint(forecast_colour, 0.35), line_width=1.2, rounding=0.03)
+            for j in range(1, horizon):
+                sketch.line([(origin + j * step, y - 0.25), (origin + j * step, y + 0.25)], forecast_colour,
+                            width=0.8, arrow=False, zorder=5)
+            sketch.line([(right, y), (end, y)], grey, width=1, arrow=False, dashed=True)
+            sketch.text((past_start - 0.2, y), f"origin {_origin(k)}", size=8, ha="right")
+        bottom = top - 1.5 - 0.75 * (num_origins - 1) - 0.75
+        sketch.text(((past_start + end) / 2, bottom),
+                    f"vermilion: the next {horizon} values, forecast from the past and scored at\n"
+                    f"horizons 1 to {horizon}; dashed: the future the forecaster never sees", size=8)
+
+    alt = (f"Walk-forward evaluation. Top: the series along time, split into a stretch for fitting while tuning, a "
+           f"validation stretch where the AR order and the LSTM's size and window are chosen, and the test stretch. "
+           f"Below, {num_origins} rows, one per forecast origin t, t + 1, and so on, each one step later than the "
+           f"row above: a grey bar for the past y[:t] that the model is fitted on (fitted again every {refit_every} "
+           f"origins, otherwise the same fit), then {horizon} vermilion cells for the values it forecasts and is "
+           "scored on at horizons 1 to "
+           f"{horizon}, then a dashed line for the future it never sees.")
+    return _render(draw, (7.8, 2.2 + 0.5 * num_origins), alt)

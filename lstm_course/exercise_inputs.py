@@ -155,6 +155,51 @@ def _ddp_buckets(rng):
     return trials
 
 
+IGNORED_LABEL = -100
+"""A target that no score counts (a character with no case, :data:`lstm_course.tagging.IGNORE`)."""
+
+
+def _per_class_f1(rng):
+    trials = []
+    for shape, num_classes in (((1,), 2), ((40,), 2), ((8, 16), 3), ((3, 5, 7), 5)):
+        targets = rng.integers(0, num_classes, size=shape)
+        targets[rng.random(shape) < 0.2] = IGNORED_LABEL
+        predicted = np.where(rng.random(shape) < 0.7, np.maximum(targets, 0), rng.integers(0, num_classes, size=shape))
+        trials.append(Trial(f"shape {shape}, {num_classes} classes",
+                            {"predicted": predicted, "targets": targets, "num_classes": num_classes}))
+def _additive_attention(rng):
+    trials = []
+    for B, S, H, K, A in ((1, 1, 1, 1, 1), (3, 5, 4, 6, 2), (2, 7, 3, 3, 5), (8, 16, 32, 24, 10)):
+        lengths = rng.integers(1, S + 1, size=B)
+        lengths[rng.integers(B)] = S  # one source fills the batch; the others end earlier, padded with junk
+        trial = normal_trial(rng, f"B={B}, S={S}, H={H}, K={K}, A={A}", query=(B, H), keys=(S, B, K),
+                             W_query=(A, H), W_key=(A, K), v=(A,))
+        trials.append(Trial(trial.description, {**trial.kwargs, "source_lengths": lengths}))
+    trials.append(_large_scores(trials[2], largest=2000.0))
+    return trials
+
+
+def _large_scores(trial: Trial, largest: float) -> Trial:
+    """``trial`` with ``v`` rescaled so that its largest score is ``largest``, where a plain ``np.exp`` overflows."""
+    kwargs = trial.kwargs
+    scores = np.tanh((kwargs["query"] @ kwargs["W_query"].T)[None] + kwargs["keys"] @ kwargs["W_key"].T) @ kwargs["v"]
+    real = np.arange(len(scores))[:, None] < kwargs["source_lengths"][None, :]  # (S, B)
+    extreme = scores[real][np.abs(scores[real]).argmax()]
+    rescaled = {**kwargs, "v": largest / extreme * kwargs["v"]}
+    return Trial(f"{trial.description}, v scaled: scores up to {largest:g}", rescaled)
+
+
+def _mase(rng):
+    trials = []
+    for origins, horizon, length, season in ((1, 1, 8, 1), (5, 3, 40, 4), (30, 12, 240, 12), (7, 10, 300, 11)):
+        training = np.cumsum(rng.normal(size=length)) + 3 * np.sin(2 * np.pi * np.arange(length) / season)
+        actuals = rng.normal(size=(origins, horizon))
+        trials.append(Trial(f"N={origins}, horizon={horizon}, T={length}, season={season}",
+                            {"forecasts": actuals + rng.normal(size=(origins, horizon)), "actuals": actuals,
+                             "training": training, "season": season}))
+    return trials
+
+
 @dataclass(frozen=True)
 class Inputs:
     """How to draw one exercise's trials, and how closely an answer must match (``np.isclose``)."""
@@ -185,6 +230,9 @@ EXERCISES: dict[str, Inputs] = {
     "gru_step_backward": Inputs(_gru_step_backward, **ANALYTIC),
     "top_p_distribution": Inputs(_top_p_distribution, atol=1e-10, torch=True),
     "ddp_buckets": Inputs(_ddp_buckets, atol=0, rtol=0),
+    "per_class_f1": Inputs(_per_class_f1, atol=1e-12, rtol=1e-12),
+    "additive_attention": Inputs(_additive_attention, atol=1e-10, rtol=1e-8),
+    "mase": Inputs(_mase, atol=1e-12, rtol=1e-10),
 }
 """Exercise name (the function the student writes) -> its inputs and tolerance."""
 

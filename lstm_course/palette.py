@@ -4,7 +4,8 @@ The colours are Okabe and Ito's palette for colour-blind readers. Gates are keye
 :data:`lstm_course.numpy_lstm.GATES` (``i, f, g, o``). The GRU's update gate ``z`` decides how much
 of the old state to keep, as the forget gate does, so it shares the forget gate's colour; its
 candidate ``n`` shares the LSTM candidate's. Signed quantities (cell states, what a step writes)
-use one diverging map, :data:`SIGNED_COLORMAP`.
+use one diverging map, :data:`SIGNED_COLORMAP`; attention weights their own colour,
+:data:`ATTENTION_COLOUR`.
 
 Every figure is drawn on an opaque white background, so it stays legible when the book is in dark
 mode.
@@ -33,6 +34,10 @@ HIDDEN_COLOUR = "#4D4D4D"
 GRADIENT_COLOUR = "#6A3D9A"
 """Backward paths: gradients (deep purple, drawn dashed)."""
 
+ATTENTION_COLOUR = "#332288"
+"""Attention: its weights and what it reads (indigo, from Paul Tol's colour-blind-safe palette), for the
+encoder-decoder of chapter 12."""
+
 SIGNED_COLORMAP = "RdBu_r"
 """Diverging map for signed values such as cell states: blue negative, red positive."""
 
@@ -60,6 +65,11 @@ def tint(colour: str, amount: float) -> str:
 def gate_colormap(gate: str) -> LinearSegmentedColormap:
     """A sequential map from white (gate value 0, closed) to the gate's colour (1, open)."""
     return LinearSegmentedColormap.from_list(f"gate_{gate}", [BACKGROUND, gate_colour(gate)])
+
+
+def attention_colormap() -> LinearSegmentedColormap:
+    """A sequential map from white (attention weight 0) to :data:`ATTENTION_COLOUR` (weight 1)."""
+    return LinearSegmentedColormap.from_list("attention", [BACKGROUND, ATTENTION_COLOUR])
 
 
 def shades(gate: str, count: int) -> list[str]:

@@ -96,6 +96,7 @@ STAMP := $(VENV)/.installed
 .PHONY: lab
 lab: $(STAMP)
 \t$(VENV)/bin/python -m lstm_course fetch-corpus
+\t$(VENV)/bin/python -m lstm_course fetch-series
 \t$(VENV)/bin/python -m lstm_course lab
 
 $(STAMP): requirements.txt pyproject.toml

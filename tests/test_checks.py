@@ -52,6 +52,10 @@ WRONG_ANSWERS = {
     "top_p_distribution": lambda logits, temperature, top_p:  # keeps id 0
         torch.softmax(logits.double() / temperature, 0),
     "ddp_buckets": lambda sizes, bucket_cap: np.arange(len(sizes)) * 0,  # one bucket for everything
+    "per_class_f1": lambda predicted, targets, num_classes:  # counts the ignored positions as class 0
+        REFERENCES["per_class_f1"](predicted, np.where(targets == -100, 0, targets), num_classes),
+    "additive_attention": lambda query, keys, source_lengths, W_query, W_key, v:  # attends to the padding too
+        REFERENCES["additive_attention"](query, keys, np.full_like(source_lengths, len(keys)), W_query, W_key, v),
 }
 
 
@@ -124,6 +128,30 @@ def test_keras_gru_weights_must_be_a_rearrangement():
 
     result = checks.check_keras_gru_to_torch(sums_the_biases, verbose=False)
     assert not result.passed and "bias_ih_l0 is not a rearrangement" in result.message
+
+
+def naive_additive_attention(query, keys, source_lengths, W_query, W_key, v):
+    """Bahdanau's attention with a plain exponential: right for moderate scores, NaN for large ones."""
+    scores = (np.tanh((query @ W_query.T)[None] + keys @ W_key.T) @ v).T  # (B, S)
+    exponentials = np.where(np.arange(len(keys))[None] < source_lengths[:, None], np.exp(scores), 0.0)
+    weights = exponentials / exponentials.sum(axis=1, keepdims=True)
+    return weights, np.einsum("bs,sbk->bk", weights, keys)
+
+
+def test_additive_attention_must_survive_large_scores():
+    """The exercise warns that the exponential overflows; the public check and the grader's inputs both test it."""
+    with np.errstate(all="ignore"):
+        result = checks.check_additive_attention(naive_additive_attention, verbose=False)
+    assert not result.passed and "near +760" in result.message
+    for seed in range(3):  # the grader's inputs, from any seed: one trial has scores too large for np.exp
+        trials = exercise_inputs.draw("additive_attention", np.random.default_rng(seed))
+        with np.errstate(all="ignore"):
+            assert any(np.isnan(naive_additive_attention(**trial.kwargs)[0]).any() for trial in trials)
+            assert not any(np.isnan(REFERENCES["additive_attention"](**trial.kwargs)[0]).any() for trial in trials)
+        moderate = [trial for trial in trials if "scores up to" not in trial.description]
+        for trial in moderate:  # elsewhere the plain exponential is right
+            assert np.allclose(naive_additive_attention(**trial.kwargs)[0],
+                               REFERENCES["additive_attention"](**trial.kwargs)[0], atol=1e-10)
 
 
 def test_the_checks_use_no_reference_answer():

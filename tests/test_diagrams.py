@@ -15,7 +15,7 @@ import torch
 from matplotlib.colors import to_hex
 from PIL import Image
 
-from lstm_course import diagrams, explorer, palette
+from lstm_course import diagrams, explorer, palette, tagging
 from lstm_course.numpy_lstm import GATES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,10 @@ CHAPTER_DIAGRAMS = {
     "07_lstm_in_pytorch": ["bidirectional_lstm("],
     "09_variants": ['cell_variants(("lstm", "gru"))', 'cell_variants(("peephole", "coupled"))'],
     "10_language_model": ["language_model_flow("],
-    "11_scaling_up": ["data_parallelism("],
+    "15_scaling_up": ["data_parallelism("],
+    "11_sequence_labelling": ["bidirectional_tagger("],
+    "12_sequence_to_sequence": ["encoder_decoder(attention=False)", "encoder_decoder(attention=True)"],
+    "13_forecasting": ["walk_forward("],
 }
 """Chapter → the diagram calls it must show (issue 16)."""
 
@@ -47,6 +50,11 @@ ALL_DIAGRAMS = {
     "bidirectional_lstm": diagrams.bidirectional_lstm,
     "language_model_flow": diagrams.language_model_flow,
     "data_parallelism": diagrams.data_parallelism,
+    "bidirectional_tagger": diagrams.bidirectional_tagger,
+    "bidirectional_tagger_whole_line": lambda: diagrams.bidirectional_tagger("First", highlight=1, right_context=None),
+    "encoder_decoder": diagrams.encoder_decoder,
+    "encoder_decoder_attention": lambda: diagrams.encoder_decoder(attention=True),
+    "walk_forward": diagrams.walk_forward,
 }
 
 
@@ -82,7 +90,9 @@ def test_highlighting_fades_the_other_gates():
 
 @pytest.mark.parametrize("call", [lambda: diagrams.unrolled_rnn(steps=1), lambda: diagrams.unrolled_lstm(steps="3"),
                                   lambda: diagrams.bidirectional_lstm(steps=9), lambda: diagrams.data_parallelism(1),
-                                  lambda: diagrams.language_model_flow(num_streams=0)])
+                                  lambda: diagrams.language_model_flow(num_streams=0),
+                                  lambda: diagrams.walk_forward(num_origins=1),
+                                  lambda: diagrams.walk_forward(horizon=0)])
 def test_bad_sizes_are_refused(call):
     with pytest.raises(ValueError, match="expected an integer"):
         call()
@@ -92,6 +102,17 @@ def test_bad_sizes_are_refused(call):
 def test_bad_cell_lists_are_refused(cells):
     with pytest.raises(ValueError, match="cells: expected distinct names"):
         diagrams.cell_variants(cells)
+
+
+def test_the_encoder_decoder_shows_the_summary_and_with_attention_the_weights():
+    plain, attending = diagrams.encoder_decoder(), diagrams.encoder_decoder(attention=True)
+    source, target = diagrams.ENCODER_DECODER_EXAMPLE
+    assert target == source[::-1] and set(source) <= set(plain.labels) and "<end>" in plain.labels
+    assert not any("a_t" in label for label in plain.labels) and "summary of fixed size" in plain.alt
+    weights = [float(label) for label in attending.labels if label.startswith("0.")]
+    assert abs(sum(weights) - 1) < 1e-9 and max(weights) == weights[source.index(target[2])]  # "s" reads "s"
+    with pytest.raises(ValueError, match="attention: expected True or False"):
+        diagrams.encoder_decoder(attention="yes")
 
 
 def test_bidirectional_diagram_labels_the_shapes_nn_lstm_returns():
@@ -110,6 +131,20 @@ def test_bidirectional_diagram_labels_the_shapes_nn_lstm_returns():
     labels = diagrams.bidirectional_lstm().labels
     assert any(shapes["output"] in label for label in labels)
     assert {f"$h_n$[{k}]" for k in range(4)} <= set(labels)
+
+
+def test_the_tagger_diagram_labels_each_character_as_the_task_does():
+    diagram = diagrams.bidirectional_tagger("so I say", highlight=3, right_context=1)
+    labels = [label for label in diagram.labels if label in diagrams.TAGGER_LABELS.values()]
+    expected = tagging.case_labels("so I say")
+    assert labels == [{tagging.UPPER: "U", tagging.LOWER: "L", tagging.IGNORE: "–"}[int(k)] for k in expected]
+    assert "the next 1 character" in diagram.alt and "shaded: what the label of character 4 sees" in " ".join(
+        diagram.labels)
+    for arguments, message in ((dict(text="ab"), "text: expected 3 to 9 characters"),
+                               (dict(highlight=8), "highlight: expected an integer from 0 to 7"),
+                               (dict(highlight=3, right_context=5), "right_context: expected None or an integer")):
+        with pytest.raises(ValueError, match=message):
+            diagrams.bidirectional_tagger(**arguments)
 
 
 def test_one_colour_per_gate():

@@ -97,6 +97,6 @@ def test_more_processes_than_gpus_is_a_one_line_error_that_says_so(monkeypatch, 
 
 def test_the_chapter_compares_processes_on_the_cpu_whatever_the_machine():
     """On a one-GPU machine, two processes that each picked the GPU would fail (issue 19): the chapter says cpu."""
-    chapter = nbformat.read(Path(__file__).resolve().parents[1] / "chapters" / "11_scaling_up.ipynb", as_version=4)
+    chapter = nbformat.read(Path(__file__).resolve().parents[1] / "chapters" / "15_scaling_up.ipynb", as_version=4)
     torchrun_cells = [cell.source for cell in chapter.cells if cell.cell_type == "code" and "torchrun" in cell.source]
     assert torchrun_cells and all('"--device", "cpu"' in source for source in torchrun_cells)

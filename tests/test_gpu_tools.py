@@ -1,7 +1,7 @@
 """The scaling chapter's GPU tools, on the CPU: the TF32 switch, and CUDA graphs' clear refusal without a GPU.
 
 What only a GPU can check (the captured step's gradients equal the plain step's, and its speed) runs
-when chapter 11 is executed on one.
+when chapter 15 is executed on one.
 """
 
 import pytest

@@ -1,6 +1,6 @@
 """A chapter's code cells as one Python script, for machines without Jupyter (such as a lent GPU machine).
 
-    .venv/bin/python tools/notebook_as_script.py chapters/11_scaling_up.ipynb > /tmp/chapter.py
+    .venv/bin/python tools/notebook_as_script.py chapters/15_scaling_up.ipynb > /tmp/chapter.py
     cd chapters && MPLBACKEND=Agg python /tmp/chapter.py
 
 The script runs the cells in order, in one namespace, from the ``chapters/`` folder as Jupyter
