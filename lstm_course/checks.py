@@ -373,6 +373,9 @@ def check_per_class_f1(per_class_f1: Callable, seed: int = 0, verbose: bool = Tr
     expected = {(str(predicted), str(targets)): np.array(f1) for predicted, targets, _, f1 in cases}
     return _check("per_class_f1", per_class_f1,
                   lambda predicted, targets, num_classes: expected[str(predicted.tolist()), str(targets.tolist())],
+                  seed, verbose, trials=trials)
+
+
 def check_additive_attention(additive_attention: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
     """Check ``additive_attention(query (B, H), keys (S, B, K), source_lengths (B,), W_query (A, H), W_key (A, K),
     v (A,)) -> (weights (B, S), context (B, K))`` on cases whose answers are known without the formula.
@@ -424,6 +427,8 @@ def check_additive_attention(additive_attention: Callable, seed: int = 0, verbos
         return expected[query.tobytes() + keys.tobytes()]
 
     return _check("additive_attention", additive_attention, known, seed, verbose, trials=cases, atol=1e-10, rtol=1e-8)
+
+
 def check_mase(mase: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
     """Check ``mase(forecasts (N, h), actuals (N, h), training (T,), season) -> (h,)`` on cases worked out by hand.
 
