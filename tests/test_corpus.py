@@ -6,7 +6,7 @@ import tarfile
 
 import pytest
 
-from lstm_course import corpus
+from lstm_course import corpus, pinned
 
 
 def fake_archive(path, texts):
@@ -31,7 +31,7 @@ def forty_two_works():
 
 def test_fetch_verifies_extracts_and_is_idempotent(tmp_path, forty_two_works):
     archive = fake_archive(tmp_path / "fake.tar.gz", forty_two_works)
-    checksum = corpus.sha256_of(archive)
+    checksum = pinned.sha256_of(archive)
     folder = corpus.fetch_shakespeare(archive=archive, cache=tmp_path / "cache", expected_sha256=checksum)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert sorted(manifest["works"]) == sorted(forty_two_works)
@@ -97,7 +97,7 @@ def test_cli_reports_a_missing_archive_clearly(tmp_path):
 def test_a_damaged_cached_text_is_found_and_fetch_corpus_repairs_it(tmp_path, forty_two_works, monkeypatch):
     """Issue 17: after one text was emptied and another cut short, fetch-corpus still reported success."""
     archive = fake_archive(tmp_path / "fake.tar.gz", forty_two_works)
-    checksum = corpus.sha256_of(archive)
+    checksum = pinned.sha256_of(archive)
     monkeypatch.setattr(corpus, "ARCHIVE_SHA256", checksum)
     cache = tmp_path / "cache"
     folder = corpus.fetch_shakespeare(archive=archive, cache=cache, expected_sha256=checksum)
@@ -112,3 +112,18 @@ def test_a_damaged_cached_text_is_found_and_fetch_corpus_repairs_it(tmp_path, fo
         corpus.load_shakespeare(cache=cache)
     corpus.fetch_shakespeare(archive=archive, cache=cache, expected_sha256=checksum)
     assert corpus.load_shakespeare(cache=cache)["work_01"] == forty_two_works["work_01"]
+
+
+def test_a_staged_folder_replaces_the_cache_only_when_complete(tmp_path):
+    """lstm_course.pinned.staged_folder: an error half-way leaves the old cache as it was, and no staging folder."""
+    target = tmp_path / "cache" / "data"
+    target.mkdir(parents=True)
+    (target / "old.txt").write_text("old")
+    with pytest.raises(ValueError, match="bad file"), pinned.staged_folder(target) as staging:
+        (staging / "new.txt").write_text("half")
+        raise ValueError("bad file")
+    assert [path.name for path in (tmp_path / "cache").iterdir()] == ["data"]
+    assert [path.name for path in target.iterdir()] == ["old.txt"]
+    with pinned.staged_folder(target) as staging:
+        (staging / "new.txt").write_text("complete")
+    assert [path.name for path in target.iterdir()] == ["new.txt"]
