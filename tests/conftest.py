@@ -39,3 +39,13 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def student_chapters(tmp_path_factory):
+    """The student edition's chapters folder, notebooks and package only (no book), one per test file."""
+    from lstm_course.student_edition import write_student_edition
+
+    out = tmp_path_factory.mktemp("student")
+    write_student_edition(out, build=False)
+    return out / "chapters"

@@ -1,19 +1,10 @@
 """The student edition's notebooks run top to bottom with the exercises unanswered: the second half of the chapters.
 
-See ``tests/student_notebook_runs.py`` for why the chapters are split across two files.
+Why the chapters are split across two files: ``tests/student_notebook_runs.py``; the fixture: ``conftest.py``.
 """
 
 import pytest
 from student_notebook_runs import chapter_halves, run_student_notebook
-
-from lstm_course.student_edition import write_student_edition
-
-
-@pytest.fixture(scope="module")
-def student_chapters(tmp_path_factory):
-    out = tmp_path_factory.mktemp("student")
-    write_student_edition(out, build=False)
-    return out / "chapters"
 
 
 @pytest.mark.parametrize("path", chapter_halves()[1], ids=lambda path: path.stem)
