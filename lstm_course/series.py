@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from lstm_course.corpus import cache_dir
-from lstm_course.pinned import pip_download, sha256_of, staged_folder, verified_release
+from lstm_course.pinned import sha256_of, staged_folder, verified_release
 
 PACKAGE = "statsmodels==0.14.6"
 WHEEL_NAME = "statsmodels-0.14.6-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"
@@ -94,11 +94,6 @@ class Series:
         year, period = divmod(int(index), self.periods_per_year)
         year_text = f"{self.start_year + year}"
         return year_text if self.periods_per_year == 1 else f"{year_text}-{period + 1:02d}"
-
-
-def download_wheel(destination: Path) -> Path:
-    """``pip download --no-deps`` the pinned statsmodels wheel into ``destination``; returns the file."""
-    return pip_download(PACKAGE, WHEEL_NAME, destination, PLATFORM_OPTIONS)
 
 
 def _file_problem(path: Path, expected: SeriesFile) -> str | None:
