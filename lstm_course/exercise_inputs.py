@@ -167,6 +167,9 @@ def _per_class_f1(rng):
         predicted = np.where(rng.random(shape) < 0.7, np.maximum(targets, 0), rng.integers(0, num_classes, size=shape))
         trials.append(Trial(f"shape {shape}, {num_classes} classes",
                             {"predicted": predicted, "targets": targets, "num_classes": num_classes}))
+    return trials
+
+
 def _additive_attention(rng):
     trials = []
     for B, S, H, K, A in ((1, 1, 1, 1, 1), (3, 5, 4, 6, 2), (2, 7, 3, 3, 5), (8, 16, 32, 24, 10)):

@@ -4,6 +4,7 @@ from collections import Counter
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from lstm_course import checks, exercise_inputs, reference_answers
@@ -44,3 +45,23 @@ def test_every_committed_check_cell_says_pass(path):
     for cell in check_cells:
         printed = "".join(output.get("text", "") for output in cell.outputs)
         assert printed.startswith("PASS"), (cell.source, printed)
+
+
+@pytest.mark.parametrize("name", sorted(exercise_inputs.EXERCISES))
+def test_the_grader_draws_trials_for_every_exercise(name):
+    """What the grader grades with: a non-empty list of trials from any seed (a draw that forgot its ``return``
+    gave ``None``, and every submission of that exercise would have been graded on nothing)."""
+    for seed in (0, 12345):
+        trials = exercise_inputs.draw(name, np.random.default_rng(seed))
+        assert isinstance(trials, list) and trials, trials
+        assert all(isinstance(trial, exercise_inputs.Trial) for trial in trials)
+
+
+@pytest.mark.parametrize("name", sorted(exercise_inputs.EXERCISES))
+def test_each_reference_answer_passes_the_graders_trials(name):
+    references = {key: function for path in CHAPTERS for key, function in reference_answers.load(path).items()}
+    inputs = exercise_inputs.EXERCISES[name]
+    for trial in exercise_inputs.draw(name, np.random.default_rng(7)):
+        first = references[name](**exercise_inputs.materialise(trial.kwargs))
+        again = references[name](**exercise_inputs.materialise(trial.kwargs))
+        assert checks.describe_difference(name, first, again, inputs.atol, inputs.rtol) is None
