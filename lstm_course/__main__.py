@@ -190,18 +190,7 @@ def _tagging(args: argparse.Namespace) -> dict:
     grid = [tagging_experiment.RunSettings(steps=args.steps, batch_size=args.batch_size, window=args.window, lr=lr,
                                            hidden_size=args.hidden_size, implementation=args.implementation,
                                            positions=args.positions) for lr in args.lr]
-    model_rates = {}
-    for item in args.model_lr:
-        name, _, rate = item.partition("=")
-        try:
-            model_rates[name] = float(rate)
-        except ValueError:
-            model_rates[name] = None
-        if name not in tagging_experiment.MODELS or model_rates[name] is None:
-            raise ValueError(f"--model-lr: expected MODEL=RATE with MODEL one of {tuple(tagging_experiment.MODELS)}, "
-                             f"got {item!r}")
-    if model_rates and len(args.lr) > 1:
-        raise ValueError("--model-lr: give one --lr with it (the rate of the other models), not several")
+    model_rates = _model_rates(args.model_lr, list(tagging_experiment.MODELS), args.lr)
     if args.out is not None and args.out.exists() and not args.overwrite:
         raise ValueError(f"{args.out}: already exists; pass --overwrite to replace it")
     splits = _corpus_splits(args.corpus)
@@ -243,6 +232,67 @@ def _seq2seq(args: argparse.Namespace) -> dict:
         with atomic_write(args.out, "w") as file:
             file.write(json.dumps(result, indent=1) + "\n")
     return result
+
+
+def _architectures(args: argparse.Namespace) -> dict:
+    import dataclasses
+    import shlex
+
+    from lstm_course import architecture_comparison
+    from lstm_course.atomic import atomic_write
+    from lstm_course.lm_training import TrainConfig
+    from lstm_course.runtime import machine_description
+    from lstm_course.validation import positive_int
+
+    model_rates = _model_rates(args.model_lr, args.architectures, args.lr)
+    positive_int("--jobs", args.jobs)
+    if args.out is not None and args.out.exists() and not args.overwrite:
+        raise ValueError(f"{args.out}: already exists; pass --overwrite to replace it")
+    budget = ({"max_steps": args.max_steps, "minutes": float("inf")} if args.max_steps is not None
+              else {"minutes": args.minutes})
+    train = dataclasses.asdict(TrainConfig(batch_size=args.batch_size, bptt=args.bptt, eval_every=args.eval_every,
+                                           validation_chars=args.validation_chars, patience=1_000_000, **budget))
+    base = {"kind": args.task, "train": train}
+    if args.task == "lm":
+        base |= {"splits": _corpus_splits(args.corpus), "test_chars": args.test_chars}
+    else:
+        positive_int("--recall-steps", args.recall_steps)
+        train["max_steps"], train["minutes"] = args.recall_steps, float("inf")
+        base |= {"steps": args.recall_steps, "max_delay": args.max_delay, "delays": args.delays}
+    tasks = [base | {"architecture": name, "seed": seed, "lr": model_rates.get(name, lr)}
+             for lr in args.lr for seed in args.seeds for name in args.architectures]
+    record = {"command": "python -m lstm_course " + shlex.join(args.argv), "machine": machine_description(),
+              "jobs": args.jobs, "runs": []}
+
+    def done(result: dict) -> None:
+        record["runs"].append(result)
+        if not args.quiet:
+            score = (f"test {result['test_bits']:.3f} bits/char" if args.task == "lm"
+                     else f"recalled up to {result['longest_recalled']}")
+            print(f"{result['architecture']}, seed {result['seed']}: {score} ({result['seconds']} s)", file=sys.stderr,
+                  flush=True)
+        if args.out is not None:  # rewritten after every run: an interrupted grid keeps what finished
+            with atomic_write(args.out, "w") as file:
+                file.write(json.dumps(record, indent=1) + "\n")
+
+    architecture_comparison.run_all(tasks, args.jobs, done)
+    return {"runs": len(record["runs"]), "out": None if args.out is None else str(args.out)}
+
+
+def _model_rates(items: list[str], names: list[str], rates: list[float]) -> dict[str, float]:
+    """``--model-lr NAME=RATE ...`` as a dict; one-line errors for a bad item or a second ``--lr``."""
+    model_rates = {}
+    for item in items:
+        name, _, rate = item.partition("=")
+        try:
+            model_rates[name] = float(rate)
+        except ValueError:
+            model_rates[name] = None
+        if name not in names or model_rates[name] is None:
+            raise ValueError(f"--model-lr: expected NAME=RATE with NAME one of {tuple(names)}, got {item!r}")
+    if model_rates and len(rates) > 1:
+        raise ValueError("--model-lr: give one --lr with it (the rate of the other models), not several")
+    return model_rates
 
 
 def _lab(args: argparse.Namespace) -> None:
@@ -410,6 +460,38 @@ def build_parser() -> argparse.ArgumentParser:
     seq2seq.add_argument("--out", type=Path, help="also write the result, indented, to this file")
     seq2seq.add_argument("--quiet", action="store_true", help="no progress on standard error")
     seq2seq.set_defaults(run=_seq2seq)
+
+    from lstm_course.language_model import ARCHITECTURES
+
+    compare = commands.add_parser("architectures", help="the LSTM against a Transformer, minGRU and minLSTM of as "
+                                  "many parameters: Shakespeare, or the recall task (chapter 14)")
+    compare.add_argument("--task", choices=["lm", "recall"], default="lm",
+                         help="lm: train on Shakespeare for --minutes, score the test split (default); recall: "
+                              "train on recall episodes for --recall-steps, score each of --delays")
+    compare.add_argument("--architectures", nargs="+", choices=list(ARCHITECTURES), default=list(ARCHITECTURES))
+    compare.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="default 0 1 2")
+    compare.add_argument("--lr", type=float, nargs="+", default=[3e-3],
+                         help="Adam's peak learning rate; several: one grid per rate (default 0.003)")
+    compare.add_argument("--model-lr", nargs="+", default=[], metavar="NAME=RATE",
+                         help="an architecture's own rate instead of --lr, e.g. lstm=0.01")
+    compare.add_argument("--minutes", type=float, default=3.0, help="time budget of every lm run (default 3)")
+    compare.add_argument("--max-steps", type=int, help="a step budget instead (reproducible)")
+    compare.add_argument("--batch-size", type=int, default=32)
+    compare.add_argument("--bptt", type=int, default=100, help="truncated-BPTT length (default 100)")
+    compare.add_argument("--eval-every", type=int, default=100, help="steps between validations (default 100)")
+    compare.add_argument("--validation-chars", type=int, default=100_000, help="default 100,000")
+    compare.add_argument("--test-chars", type=int, help="lm: score only the test split's first N characters "
+                         "(default: all)")
+    compare.add_argument("--recall-steps", type=int, default=600, help="recall: training steps (default 600)")
+    compare.add_argument("--max-delay", type=int, default=200, help="recall: longest delay trained on (default 200)")
+    compare.add_argument("--delays", type=int, nargs="+", default=[10, 50, 100, 200, 300, 500, 1000],
+                         help="recall: delays tested (default 10 50 100 200 300 500 1000)")
+    compare.add_argument("--jobs", type=int, default=1, help="runs at once, one thread each (default 1)")
+    compare.add_argument("--corpus", type=Path, help=corpus_help)
+    compare.add_argument("--out", type=Path, help="also write the record to this JSON file, after every run")
+    compare.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    compare.add_argument("--quiet", action="store_true", help="no line per finished run")
+    compare.set_defaults(run=_architectures)
 
     lab = commands.add_parser("lab", help="open the chapters in JupyterLab, one thread per kernel (make lab)")
     lab.add_argument("--folder", type=Path, default=Path("chapters"), help="the notebooks' folder (default chapters)")

@@ -447,3 +447,27 @@ def check_mase(mase: Callable, seed: int = 0, verbose: bool = True) -> CheckResu
     expected = {(tuple(training), season): np.array(answer) for _, _, training, season, answer in cases}
     return _check("mase", mase, lambda forecasts, actuals, training, season: expected[tuple(training), season],
                   seed, verbose, trials=trials)
+
+
+def check_doubling_scan(doubling_scan: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``doubling_scan(a (T, ...), b (T, ...)) -> ((A_0, B_0), (A_1, B_1), ...)``, ``ceil(log2 T) + 1`` rounds.
+
+    After round ``r`` position ``t`` holds the composition of the maps ``h -> a_k h + b_k`` for the
+    ``2^r`` steps ``k`` ending at ``t`` (fewer at the start): ``A_r[t]`` the product of their ``a_k``,
+    ``B_r[t]`` the sum over them of ``b_k`` times the ``a_j`` after it. Computed here from that
+    definition, window by window.
+    """
+
+    def by_definition(a, b):
+        windows = [2**r for r in range(int(np.ceil(np.log2(len(a)))) + 1)]  # 1, 2, 4, ... steps ending at t
+        expected = []
+        for window in windows:
+            products, sums = np.empty_like(a), np.empty_like(b)
+            for t in range(len(a)):
+                first = max(0, t - window + 1)
+                products[t] = np.prod(a[first:t + 1], axis=0)
+                sums[t] = sum(np.prod(a[k + 1:t + 1], axis=0) * b[k] for k in range(first, t + 1))
+            expected.append((products, sums))
+        return tuple(expected)
+
+    return _check("doubling_scan", doubling_scan, by_definition, seed, verbose)

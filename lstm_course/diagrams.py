@@ -19,6 +19,7 @@ function                    chapter     what it shows
 :func:`data_parallelism`    11          processes, shards of the streams, the all-reduce
 :func:`encoder_decoder`     12          encoder, fixed-size summary, decoder; attention
 :func:`walk_forward`        13          a series split in time; forecast origins rolling forward
+:func:`what_each_model_keeps` 14        the LSTM, a Transformer, minGRU/minLSTM: what each keeps of the past
 ==========================  ==========  ==============================================
 """
 
@@ -943,3 +944,114 @@ def walk_forward(num_origins: int = 4, horizon: int = 3, refit_every: int = 3) -
            "scored on at horizons 1 to "
            f"{horizon}, then a dashed line for the future it never sees.")
     return _render(draw, (7.8, 2.2 + 0.5 * num_origins), alt)
+
+
+# --- what each model keeps of the past ------------------------------------------------------------------
+
+
+def what_each_model_keeps(steps: int = 5) -> Diagram:
+    """What the LSTM, a Transformer and minGRU/minLSTM keep of the past, reading the same ``steps`` characters.
+
+    The LSTM carries ``(h, c)`` of one size from step to step, its gates reading ``h_{t-1}``; the
+    Transformer keeps a key-value cache that grows by one entry a character, and its query reads
+    all of it; minGRU/minLSTM carry ``h`` of one size, their gates reading ``x_t`` only (a scan).
+    """
+    if not isinstance(steps, int) or isinstance(steps, bool) or not 3 <= steps <= 7:
+        raise ValueError(f"steps: expected an integer from 3 to 7, got {steps!r}")
+    gap = max(1.7, 8.0 / (steps - 1))  # the same width up to 5 steps, so the same scale
+    cell, gate_y, cell_y, pitch, cache_y = (1.0, 0.8), 1.1, 2.15, 0.28, 1.55
+    xs = [k * gap for k in range(steps)]
+    last, middle = xs[-1], xs[-1] / 2
+    grey, keep, write = HIDDEN_COLOUR, GATE_COLOURS["f"], GATE_COLOURS["g"]
+    cache_top = cache_y + steps * pitch  # the transformer row's tallest stack, at step T
+    min_base, transformer_base = 0.0, 3.85
+    lstm_base = transformer_base + cache_top + 1.3
+
+    def inputs(sketch, base, top):
+        for t, x in enumerate(xs, start=1):
+            sketch.text((x, base), f"$x_{t}$", size=9)
+            sketch.line([(x, base + 0.25), (x, base + top)], grey, width=1.2)
+
+    def title(sketch, y, name):
+        sketch.text((xs[0] - 1.6, y), name, size=9, ha="right", weight="bold")
+
+    def draw(sketch):
+        # 1. The LSTM: (h, c) from step to step; h_{t-1} goes into the gates of step t.
+        base = lstm_base
+        title(sketch, base + cell_y, "LSTM")
+        inputs(sketch, base, gate_y - 0.2)
+        for t, x in enumerate(xs, start=1):
+            for j, gate in enumerate(GATES):
+                sketch.box((x - 0.375 + 0.25 * j, base + gate_y), (0.25, 0.4), gate, GATE_COLOURS[gate],
+                           text_size=7.5, rounding=0.03, line_width=1)
+            sketch.line([(x, base + gate_y + 0.2), (x, base + cell_y - cell[1] / 2)], grey, width=1.2)
+            sketch.box((x, base + cell_y), cell, "", CELL_COLOUR, fill=tint(CELL_COLOUR, 0.12), line_width=1.5)
+            start = x - gap + cell[0] / 2 if t > 1 else x - 1.3
+            sketch.line([(start, base + cell_y + 0.2), (x - cell[0] / 2, base + cell_y + 0.2)], CELL_COLOUR, width=2.5)
+            sketch.line([(start, base + cell_y - 0.2), (x - 0.75, base + cell_y - 0.2), (x - 0.75, base + gate_y),
+                         (x - 0.5, base + gate_y)], grey, width=1.5)
+            sketch.text(((start + x - 0.5) / 2, base + cell_y + 0.45), f"$c_{t - 1}$", colour=CELL_COLOUR, size=8)
+            sketch.text((x - 0.83, base + (cell_y - 0.2 + gate_y) / 2), f"$h_{t - 1}$", colour=grey, size=8, ha="right")
+        for y, name, colour in ((0.2, "c", CELL_COLOUR), (-0.2, "h", grey)):
+            sketch.line([(last + cell[0] / 2, base + cell_y + y), (last + 1.3, base + cell_y + y)], colour,
+                        width=2.5 if name == "c" else 1.5)
+            sketch.text((last + 1.4, base + cell_y + y), f"${name}_{steps}$", colour=colour, size=8, ha="left")
+        sketch.text((middle, base + cell_y + 1.1), "state (h, c): the same size at every step\n"
+                    "gates (i f g o) read $x_t$ and $h_{t-1}$: one step after another", size=8.5)
+
+        # 2. The Transformer: no state passed on; a key-value cache that grows by one entry a step.
+        base = transformer_base
+        title(sketch, base + gate_y, "Transformer")
+        inputs(sketch, base, gate_y - 0.3)
+        for t, x in enumerate(xs, start=1):
+            sketch.box((x, base + gate_y), (1.3, 0.6), f"$q_{t}, k_{t}, v_{t}$", grey, fill=tint(grey, 0.08),
+                       text_size=7.5, line_width=1.2)
+            for j in range(1, t + 1):  # the cache at step t: positions 1 to t, the newest darkest
+                sketch.box((x, base + cache_y + (j - 0.5) * pitch), (0.8, pitch - 0.07), "", ATTENTION_COLOUR,
+                           fill=tint(ATTENTION_COLOUR, 0.45 if j == t else 0.12), rounding=0.03, line_width=1)
+        query = (last + 1.15, base + gate_y)
+        sketch.line([(last + 0.65, base + gate_y), query], ATTENTION_COLOUR, width=1.5, arrow=False)
+        sketch.dot(query, ATTENTION_COLOUR)
+        for j in range(1, steps + 1):  # causal: the query at step T reads the entries of positions 1 to T
+            sketch.line([query, (last + 0.42, base + cache_y + (j - 0.5) * pitch)], ATTENTION_COLOUR, width=1)
+        sketch.text((query[0] + 0.15, query[1]), f"query $q_{steps}$\nreads every\nentry", colour=ATTENTION_COLOUR,
+                    size=7.5, ha="left")
+        sketch.text((middle, base + cache_top + 0.4), "key-value cache: one entry per past character, grows with the "
+                    "text (up to the window)", colour=ATTENTION_COLOUR, size=8.5)
+
+        # 3. minGRU / minLSTM: one state h; the gates read x_t only, so they are all computed at once.
+        base = min_base
+        title(sketch, base + cell_y - 0.5, "minGRU /\nminLSTM")
+        inputs(sketch, base, gate_y - 0.2)
+        left, right, low, high = xs[0] - 0.65, last + 0.65, base + gate_y - 0.32, base + gate_y + 0.32
+        sketch.line([(left, low), (right, low), (right, high), (left, high), (left, low)], grey, width=1,
+                    arrow=False, dashed=True)
+        sketch.text((left - 0.1, base + gate_y), "all at once", colour=grey, size=7.5, ha="right")
+        for t, x in enumerate(xs, start=1):
+            for dx, name, colour in ((-0.24, "a", keep), (0.24, "b", write)):
+                sketch.box((x + dx, base + gate_y), (0.44, 0.4), f"${name}_{t}$", colour, text_size=7.5,
+                           rounding=0.03, line_width=1)
+                sketch.line([(x + dx, base + gate_y + 0.2), (x + dx, base + cell_y - 0.3)], colour, width=1.2)
+            sketch.box((x, base + cell_y), (cell[0], 0.6), "", grey, fill=tint(grey, 0.12), line_width=1.5)
+            start = x - gap + cell[0] / 2 if t > 1 else x - 1.3
+            sketch.line([(start, base + cell_y), (x - cell[0] / 2, base + cell_y)], grey, width=1.5)
+            sketch.text(((start + x - 0.5) / 2, base + cell_y + 0.25), f"$h_{t - 1}$", colour=grey, size=8)
+        sketch.line([(last + cell[0] / 2, base + cell_y), (last + 1.3, base + cell_y)], grey, width=1.5)
+        sketch.text((last + 1.4, base + cell_y), f"$h_{steps}$", colour=grey, size=8, ha="left")
+        sketch.text((middle, base + cell_y + 0.9), "state h: the same size; gates read $x_t$ only, so all steps' "
+                    "gates are computed at once\nand $h_t = a_t h_{t-1} + b_t$ runs as a scan", size=8.5)
+
+    alt = (f"Three language models reading the same {steps} characters x_1 to x_{steps}, one row each, and what each "
+           "keeps of the past. Top, the LSTM: a row of cells unrolled in time; between neighbouring cells two arrows "
+           "carry the cell state c (vermilion) and the hidden state h (grey), the same size at every step, and h_{t-1} "
+           "goes into the gates i, f, g, o of step t together with x_t, so the steps run one after another. Middle, "
+           "the Transformer: no state passes from step to step; above each position a key-value cache holds one entry "
+           f"per character read so far, 1 at the first step and {steps} at the last, so it grows with the text (up to "
+           "the window); indigo lines from the query at the last step reach every cached entry, positions 1 to "
+           f"{steps}, none later. Bottom, minGRU and minLSTM: a row of cells with one state arrow h (grey), the same "
+           "size at every step; the gates below the cells, the keep coefficient a_t (blue) and the written value b_t "
+           "(orange), read x_t only, inside a dashed box marking that all steps' gates are computed at once; "
+           "h_t = a_t h_{t-1} + b_t then runs along the row as a scan.")
+    # Scaled so that the drawing with its titles and notes (about T + 6 units wide) fills 7.8 inches.
+    drawn_height = lstm_base + cell_y + cell[1] / 2 - 0.25 + 0.6  # what _render fits: the lines and boxes
+    return _render(draw, (7.8, round(7.8 * drawn_height / (xs[-1] + 6.0), 1)), alt)

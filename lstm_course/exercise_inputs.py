@@ -203,6 +203,14 @@ def _mase(rng):
     return trials
 
 
+def _doubling_scan(rng):
+    trials = []
+    for steps, shape in ((1, (3,)), (2, (2,)), (3, (4,)), (8, (2, 3)), (13, (5,)), (64, (2, 2))):
+        trials.append(Trial(f"T={steps}, a and b of shape {(steps, *shape)}",
+                            {"a": rng.uniform(0.01, 1.0, size=(steps, *shape)), "b": rng.normal(size=(steps, *shape))}))
+    return trials
+
+
 @dataclass(frozen=True)
 class Inputs:
     """How to draw one exercise's trials, and how closely an answer must match (``np.isclose``)."""
@@ -236,6 +244,7 @@ EXERCISES: dict[str, Inputs] = {
     "per_class_f1": Inputs(_per_class_f1, atol=1e-12, rtol=1e-12),
     "additive_attention": Inputs(_additive_attention, atol=1e-10, rtol=1e-8),
     "mase": Inputs(_mase, atol=1e-12, rtol=1e-10),
+    "doubling_scan": Inputs(_doubling_scan, atol=1e-12, rtol=1e-10),
 }
 """Exercise name (the function the student writes) -> its inputs and tolerance."""
 

@@ -1,4 +1,4 @@
-"""The character-level LSTM language model: embedding → LSTM → dropout → linear.
+"""The character-level language models: the LSTM (embedding → LSTM → dropout → linear), and the others.
 
 Shapes are time-major, as everywhere in the course: ``ids`` ``(T, B)`` int64 →
 embeddings ``(T, B, E)`` → LSTM outputs ``(T, B, H)`` → logits ``(T, B, V)``, the unnormalised
@@ -14,6 +14,16 @@ Initialisation: the embedding is ``N(0, 1)`` and the output layer ``U(-1/sqrt(H)
 ``forget_bias`` (default 1, Gers et al. 2000; Jozefowicz et al. 2015) is added to the forget gate's
 part of ``bias_ih`` in every layer, so a fresh model starts out keeping its cell state
 (chapter 4). Dropout applies between LSTM layers and before the output layer, in training only.
+
+``architecture`` picks the model; :func:`build` makes it. Besides ``"lstm"`` (:class:`CharLSTM`),
+chapter 14 compares ``"transformer"`` (causal self-attention, :mod:`lstm_course.transformer`),
+``"mingru"`` and ``"minlstm"`` (:mod:`lstm_course.min_rnn`), each a stack of
+:class:`~lstm_course.residual_blocks.ResidualBlock` whose width is ``hidden_size`` (their
+embedding has that width too; ``embedding_size`` and ``implementation`` are the LSTM's only;
+``forget_bias`` also sets how much of its state a fresh minGRU or minLSTM keeps per step). Every
+model has the same interface, ``forward(ids (T, B), state) -> (logits (T, B, V), state)`` with
+``state`` a tuple of tensors (``None`` to start), so one training loop, one evaluation and one
+sampler serve them all.
 """
 
 from __future__ import annotations
@@ -23,9 +33,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from lstm_course.min_rnn import MinRNN
+from lstm_course.residual_blocks import ResidualLanguageModel
 from lstm_course.torch_lstm import LSTM
+from lstm_course.transformer import CausalSelfAttention
 
 IMPLEMENTATIONS = ("torch", "ours")
+ARCHITECTURES = ("lstm", "transformer", "mingru", "minlstm")
 FORGET_GATE = 1  # block index in the gate order i, f, g, o
 
 
@@ -40,9 +54,14 @@ class ModelConfig:
     dropout: float = 0.1
     forget_bias: float = 1.0
     implementation: str = "torch"
+    architecture: str = "lstm"
+    num_heads: int = 4  # the Transformer's
+    context_size: int = 128  # how many past positions the Transformer's key-value cache keeps
 
     def __post_init__(self):
-        for name in ("vocabulary_size", "embedding_size", "hidden_size", "num_layers"):
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture: expected one of {ARCHITECTURES}, got {self.architecture!r}")
+        for name in ("vocabulary_size", "embedding_size", "hidden_size", "num_layers", "num_heads", "context_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {value!r}")
@@ -50,6 +69,8 @@ class ModelConfig:
             raise ValueError(f"dropout: expected a probability in [0, 1), got {self.dropout}")
         if self.implementation not in IMPLEMENTATIONS:
             raise ValueError(f"implementation: expected one of {IMPLEMENTATIONS}, got {self.implementation!r}")
+        if self.architecture == "transformer" and self.hidden_size % self.num_heads:
+            raise ValueError(f"num_heads: expected a divisor of hidden_size {self.hidden_size}, got {self.num_heads}")
 
 
 def add_forget_bias(lstm: nn.Module, value: float) -> None:
@@ -82,17 +103,41 @@ class CharLSTM(nn.Module):
         add_forget_bias(self.lstm, config.forget_bias)
 
     def forward(self, ids: torch.Tensor, state=None):
-        if ids.dim() != 2 or ids.dtype != torch.int64:
-            raise ValueError(f"ids: expected a (T, B) int64 tensor, got shape {tuple(ids.shape)} and dtype {ids.dtype}")
-        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.config.vocabulary_size):
-            raise ValueError(f"ids: expected ids in [0, {self.config.vocabulary_size}), "
-                             f"got range [{int(ids.min())}, {int(ids.max())}]")
+        check_ids(ids, self.config.vocabulary_size)
         outputs, state = self.lstm(self.embedding(ids), state)
         return self.output(self.dropout(outputs)), state
 
     def zero_state(self, batch_size: int, device=None):
         shape = (self.config.num_layers, batch_size, self.config.hidden_size)
         return torch.zeros(shape, device=device), torch.zeros(shape, device=device)
+
+
+def check_ids(ids: torch.Tensor, vocabulary_size: int) -> None:
+    """Raise a one-line ``ValueError`` unless ``ids`` is a ``(T, B)`` int64 tensor of ids below ``vocabulary_size``."""
+    if ids.dim() != 2 or ids.dtype != torch.int64:
+        raise ValueError(f"ids: expected a (T, B) int64 tensor, got shape {tuple(ids.shape)} and dtype {ids.dtype}")
+    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= vocabulary_size):
+        raise ValueError(f"ids: expected ids in [0, {vocabulary_size}), got range [{int(ids.min())}, {int(ids.max())}]")
+
+
+class CharResidual(ResidualLanguageModel):
+    """A Transformer, minGRU or minLSTM character model (``config.architecture``), used as :class:`CharLSTM` is."""
+
+    def __init__(self, config: ModelConfig):
+        width = config.hidden_size
+        if config.architecture == "transformer":
+            super().__init__(config, lambda: CausalSelfAttention(width, config.num_heads, config.context_size))
+        else:
+            super().__init__(config, lambda: MinRNN(width, width, config.architecture, config.forget_bias))
+
+    def forward(self, ids: torch.Tensor, state=None):
+        check_ids(ids, self.config.vocabulary_size)
+        return super().forward(ids, state)
+
+
+def build(config: ModelConfig) -> nn.Module:
+    """The model ``config.architecture`` names: :class:`CharLSTM` or :class:`CharResidual`."""
+    return CharLSTM(config) if config.architecture == "lstm" else CharResidual(config)
 
 
 def detach_state(state):

@@ -38,7 +38,7 @@ from tqdm import tqdm
 from lstm_course import checkpoint as checkpoints
 from lstm_course import distributed
 from lstm_course.batching import streams, tbptt_batches
-from lstm_course.language_model import CharLSTM, ModelConfig, detach_state
+from lstm_course.language_model import CharLSTM, ModelConfig, build, detach_state
 from lstm_course.runtime import check_device_name, set_threads
 from lstm_course.validation import positive_int, positive_number, seed_value
 from lstm_course.vocabulary import Vocabulary
@@ -136,7 +136,7 @@ def nats_per_char(model: CharLSTM, ids: np.ndarray, num_streams: int = 32, bptt:
 
 def _new_run(train_text: str, model_config: dict | None, config: TrainConfig, device: torch.device):
     vocabulary = Vocabulary.from_text(train_text)
-    model = CharLSTM(ModelConfig(vocabulary_size=len(vocabulary), **(model_config or {}))).to(device)
+    model = build(ModelConfig(vocabulary_size=len(vocabulary), **(model_config or {}))).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
     progress = {"steps": 0, "characters": 0, "seconds": 0.0, "epoch": 0, "batch_in_epoch": 0,
                 "best_validation_nats": math.inf, "evaluations_without_improvement": 0, "history": [],
@@ -215,10 +215,12 @@ def _set_random_state(saved, device: torch.device) -> None:
 def train(train_text: str, validation_text: str, config: TrainConfig | None = None, model_config: dict | None = None,
           checkpoint_path=None, resume_from=None, progress_bar: bool = True,
           log=None) -> tuple[CharLSTM, Vocabulary, TrainResult]:
-    """Train a :class:`CharLSTM`; return the model holding the *best* validation weights, its vocabulary and a result.
+    """Train a language model; return the model holding the *best* validation weights, its vocabulary and a result.
 
     ``model_config``: keyword arguments of :class:`ModelConfig` (not ``vocabulary_size``, which
-    comes from the training text). ``resume_from``: a checkpoint to continue; its model
+    comes from the training text); its ``architecture`` picks the model (default the LSTM, a
+    :class:`CharLSTM`; see :func:`lstm_course.language_model.build`).
+    ``resume_from``: a checkpoint to continue; its model
     configuration is used, and the budget (``minutes`` or ``max_steps``) counts from its start, so
     resuming an interrupted run with the same budget finishes it. ``log``: optional ``callable(str)``
     given one line per validation (the notebook prints them; the CLI has the progress bar).
@@ -390,7 +392,7 @@ def load_model(path) -> tuple[CharLSTM, Vocabulary, dict]:
 def _model_from(saved: dict, weights: str, path) -> CharLSTM:
     """The model a checkpoint describes, holding its ``weights`` (``"model"`` or ``"best_model"``); one-line errors."""
     try:
-        model = CharLSTM(ModelConfig(**saved["model_config"]))
+        model = build(ModelConfig(**saved["model_config"]))
     except (TypeError, ValueError) as error:
         raise checkpoints.CheckpointError(f"{path}: model_config does not describe a model ({error})") from None
     try:

@@ -116,7 +116,7 @@ def test_search_finds_the_forget_gate(site, browser):
 DIAGRAM_CHAPTERS = ["01_why_rnns_forget", "02_forget_gate", "03_input_gate_and_candidate", "04_cell_state_update",
                     "05_output_gate", "06_lstm_from_scratch", "07_lstm_in_pytorch", "09_variants",
                     "10_language_model", "11_sequence_labelling", "12_sequence_to_sequence", "13_forecasting",
-                    "15_scaling_up"]
+                    "14_lstm_and_transformers", "15_scaling_up"]
 GATE_CHAPTERS = DIAGRAM_CHAPTERS[1:5]
 DIAGRAM_SCREENSHOTS = SCREENSHOTS / "diagrams"
 

@@ -19,6 +19,14 @@ REFERENCES = {name: function for path in sorted((ROOT / "chapters").glob("*.ipyn
               for name, function in reference_answers.load(path).items()}
 
 
+def sequential_scan(a, b):
+    h, states = np.zeros_like(b[0]), []
+    for a_t, b_t in zip(a, b, strict=True):
+        h = a_t * h + b_t
+        states.append(h)
+    return np.array(states)
+
+
 def not_implemented(*args, **kwargs):
     raise NotImplementedError()
 
@@ -54,6 +62,8 @@ WRONG_ANSWERS = {
     "ddp_buckets": lambda sizes, bucket_cap: np.arange(len(sizes)) * 0,  # one bucket for everything
     "per_class_f1": lambda predicted, targets, num_classes:  # counts the ignored positions as class 0
         REFERENCES["per_class_f1"](predicted, np.where(targets == -100, 0, targets), num_classes),
+    "doubling_scan": lambda a, b:  # every round holds the finished scan: the loop, not the rounds
+        tuple((np.cumprod(a, axis=0), sequential_scan(a, b)) for _ in range(max(1, int(np.ceil(np.log2(len(a)))) + 1))),
     "mase": lambda forecasts, actuals, training, season:  # the MAE itself, never scaled
         np.abs(forecasts - actuals).mean(axis=0),
     "additive_attention": lambda query, keys, source_lengths, W_query, W_key, v:  # attends to the padding too

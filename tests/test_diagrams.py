@@ -35,6 +35,7 @@ CHAPTER_DIAGRAMS = {
     "11_sequence_labelling": ["bidirectional_tagger("],
     "12_sequence_to_sequence": ["encoder_decoder(attention=False)", "encoder_decoder(attention=True)"],
     "13_forecasting": ["walk_forward("],
+    "14_lstm_and_transformers": ["what_each_model_keeps("],
 }
 """Chapter → the diagram calls it must show (issue 16)."""
 
@@ -55,6 +56,9 @@ ALL_DIAGRAMS = {
     "encoder_decoder": diagrams.encoder_decoder,
     "encoder_decoder_attention": lambda: diagrams.encoder_decoder(attention=True),
     "walk_forward": diagrams.walk_forward,
+    "what_each_model_keeps": diagrams.what_each_model_keeps,
+    "what_each_model_keeps_3": lambda: diagrams.what_each_model_keeps(3),
+    "what_each_model_keeps_7": lambda: diagrams.what_each_model_keeps(steps=7),
 }
 
 
@@ -92,7 +96,10 @@ def test_highlighting_fades_the_other_gates():
                                   lambda: diagrams.bidirectional_lstm(steps=9), lambda: diagrams.data_parallelism(1),
                                   lambda: diagrams.language_model_flow(num_streams=0),
                                   lambda: diagrams.walk_forward(num_origins=1),
-                                  lambda: diagrams.walk_forward(horizon=0)])
+                                  lambda: diagrams.walk_forward(horizon=0),
+                                  lambda: diagrams.what_each_model_keeps(steps=2),
+                                  lambda: diagrams.what_each_model_keeps(steps="4"),
+                                  lambda: diagrams.what_each_model_keeps(steps=8)])
 def test_bad_sizes_are_refused(call):
     with pytest.raises(ValueError, match="expected an integer"):
         call()
@@ -113,6 +120,22 @@ def test_the_encoder_decoder_shows_the_summary_and_with_attention_the_weights():
     assert abs(sum(weights) - 1) < 1e-9 and max(weights) == weights[source.index(target[2])]  # "s" reads "s"
     with pytest.raises(ValueError, match="attention: expected True or False"):
         diagrams.encoder_decoder(attention="yes")
+
+
+@pytest.mark.parametrize("steps", [3, 5, 7])
+def test_what_each_model_keeps_labels_the_three_rows(steps):
+    diagram = diagrams.what_each_model_keeps(steps)
+    labels = diagram.labels
+    assert {"LSTM", "Transformer", "minGRU /\nminLSTM"} <= set(labels)
+    assert labels.count("$x_1$") == 3 and labels.count(f"$x_{steps}$") == 3  # the same characters in each row
+    assert f"$c_{steps}$" in labels and labels.count(f"$h_{steps}$") == 2  # the LSTM's (h, c), minGRU's h
+    assert f"$q_{steps}, k_{steps}, v_{steps}$" in labels and f"$a_{steps}$" in labels and f"$b_{steps}$" in labels
+    assert any(label.startswith("key-value cache: one entry per past character") for label in labels)
+    assert any("$h_{t-1}$" in label and "one step after another" in label for label in labels)
+    assert any("gates read $x_t$ only" in label and "scan" in label for label in labels)
+    assert f"{steps} at the last" in diagram.alt and "h_t = a_t h_{t-1} + b_t" in diagram.alt
+    with pytest.raises(ValueError, match=r"^steps: expected an integer from 3 to 7, got True$"):
+        diagrams.what_each_model_keeps(True)
 
 
 def test_bidirectional_diagram_labels_the_shapes_nn_lstm_returns():
