@@ -190,7 +190,7 @@ def _tagging(args: argparse.Namespace) -> dict:
     grid = [tagging_experiment.RunSettings(steps=args.steps, batch_size=args.batch_size, window=args.window, lr=lr,
                                            hidden_size=args.hidden_size, implementation=args.implementation,
                                            positions=args.positions) for lr in args.lr]
-    model_rates = _model_rates(args.model_lr, list(tagging_experiment.MODELS), args.lr)
+    model_rates = _model_rates(args.model_lr, list(tagging_experiment.MODELS), args.lr, word="MODEL")
     if args.out is not None and args.out.exists() and not args.overwrite:
         raise ValueError(f"{args.out}: already exists; pass --overwrite to replace it")
     splits = _corpus_splits(args.corpus)
@@ -279,8 +279,9 @@ def _architectures(args: argparse.Namespace) -> dict:
     return {"runs": len(record["runs"]), "out": None if args.out is None else str(args.out)}
 
 
-def _model_rates(items: list[str], names: list[str], rates: list[float]) -> dict[str, float]:
-    """``--model-lr NAME=RATE ...`` as a dict; one-line errors for a bad item or a second ``--lr``."""
+def _model_rates(items: list[str], names: list[str], rates: list[float], word: str = "NAME") -> dict[str, float]:
+    """``--model-lr NAME=RATE ...`` as a dict (``word``: what the help calls NAME); one-line errors for a bad item or
+    a second ``--lr``."""
     model_rates = {}
     for item in items:
         name, _, rate = item.partition("=")
@@ -289,7 +290,7 @@ def _model_rates(items: list[str], names: list[str], rates: list[float]) -> dict
         except ValueError:
             model_rates[name] = None
         if name not in names or model_rates[name] is None:
-            raise ValueError(f"--model-lr: expected NAME=RATE with NAME one of {tuple(names)}, got {item!r}")
+            raise ValueError(f"--model-lr: expected {word}=RATE with {word} one of {tuple(names)}, got {item!r}")
     if model_rates and len(rates) > 1:
         raise ValueError("--model-lr: give one --lr with it (the rate of the other models), not several")
     return model_rates
