@@ -26,7 +26,7 @@ output gate and no ``tanh``: ``h_t`` is the output.
 :func:`~lstm_course.linear_recurrence.log_space`; ``mode="sequential"`` the plain loop; the tests
 hold the two to the same states. ``mode="auto"`` (the default) takes the scan on a GPU and the
 loop on a CPU, where ``torch.logcumsumexp`` runs element by element: with its backward pass it
-took 3 to 7 times as long as the loop at the language model's shapes (``T = 100``, 4,096 units
+took 2.6 to 7 times as long as the loop at the language model's shapes (``T = 100``, 4,096 units
 and streams together). Only for long sequences of few units did the scan win on a CPU too
 (chapter 14 measures both).
 """
