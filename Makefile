@@ -7,6 +7,10 @@
 #   make lab     -- open the chapters in JupyterLab, ready to run (what a student uses)
 
 PYTHON ?= python3
+# PyTorch's own index to take torch from first, e.g. its CPU-only wheels on Linux (README, "What PyTorch you
+# download"): make test TORCH_INDEX=https://download.pytorch.org/whl/cpu. Empty: PyPI's wheel.
+TORCH_INDEX ?=
+TORCH_PIN := $(shell grep -E '^torch==' requirements.txt)
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -ec
 # This machine's pip configuration warns about absent mirror folders; hide only those lines.
@@ -30,6 +34,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version.split()[0]'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip $(QUIET_PIP)
+	$(if $(TORCH_INDEX),$(BIN)/python -m pip install --quiet "$(TORCH_PIN)" --index-url $(TORCH_INDEX) $(QUIET_PIP))
 	$(BIN)/python -m pip install --quiet -r requirements.txt $(QUIET_PIP)
 	$(BIN)/python -m pip install --quiet --no-deps --editable . $(QUIET_PIP)
 	$(BIN)/python -c "import lstm_course, torch, jupyter_book, nbval; print('environment ready: torch', torch.__version__)"

@@ -24,7 +24,14 @@ from lstm_course.book import build_book, toc_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-RAW_TEX = re.compile(r"\\\(|\\\[|\$\$|\\begin\{|\\frac|\\sigma")
+RAW_TEX = re.compile(r"\\[A-Za-z]+|\\[()\[\]{}]|\$[^$\s][^$]*\$|\$\$")
+"""A TeX command (``\\tanh``), delimiter (``\\(``, ``\\{``) or a ``$...$`` pair: what a page shows where math failed."""
+PROSE_TEXT = """() => {
+    const article = document.querySelector("article").cloneNode(true);
+    article.querySelectorAll("div.cell, pre, code, script, style, .math, mjx-container").forEach(e => e.remove());
+    return article.textContent;
+}"""
+"""The article's text outside code cells, code and typeset math: where no TeX may be left."""
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
@@ -82,8 +89,9 @@ def test_page_renders_offline(site, browser, name):
     if math_elements:
         typeset(page)
         assert page.locator("mjx-container").count() >= math_elements
-    visible_text = page.locator("article").inner_text()
-    assert not RAW_TEX.search(visible_text), RAW_TEX.search(visible_text)
+    prose = page.evaluate(PROSE_TEXT)
+    raw = RAW_TEX.search(prose)
+    assert raw is None, f"raw TeX in the prose: ...{prose[max(raw.start() - 80, 0):raw.end() + 80]}..."
     broken = page.evaluate("() => [...document.images].filter(i => !i.complete || !i.naturalWidth).map(i => i.src)")
     assert broken == []
     assert problems["console"] == []
@@ -92,6 +100,19 @@ def test_page_renders_offline(site, browser, name):
         page.screenshot(path=str(SCREENSHOTS / (Path(name).stem + ".png")))
     page.close()
     assert problems["external"] == [], problems["external"]  # the page asked for nothing outside the book
+
+
+@pytest.mark.parametrize(("paragraph", "raw"), [
+    (r"its score is <em>additive</em>, $v^\top \tanh(W q + U \bar h_s)$, a small network", True),  # chapter 12's
+    (r"the output is \(\mathrm{softmax}(z)\) as before", True),
+    (r"the output is <span class='math'>\(\mathrm{softmax}(z)\)</span> as before, for $3 a line", False),
+])
+def test_the_raw_tex_check_finds_math_that_was_not_typeset(browser, paragraph, raw):
+    page = browser.new_page()
+    page.set_content(f"<article><p>{paragraph}</p><div class='cell'><pre>print('\\n', r'\\tanh')</pre></div>"
+                     f"<p>a name in code: <code>\\sigma</code></p></article>")
+    assert bool(RAW_TEX.search(page.evaluate(PROSE_TEXT))) == raw
+    page.close()
 
 
 def test_next_links_walk_through_the_chapters(site, browser):

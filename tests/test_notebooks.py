@@ -71,3 +71,32 @@ def test_every_glued_name_the_prose_cites_is_glued(path):
     glued = {output.get("metadata", {}).get("scrapbook", {}).get("name") for cell in cells
              for output in cell.get("outputs", [])}
     assert cited <= glued, f"{path.name}: cited but never glued: {sorted(cited - glued)}"
+
+
+KERNEL_DEPENDENT = re.compile(r"cpu_capability.*(==|!=|\bif\b|assert)|(==|!=|\bif\b|assert).*cpu_capability")
+HIDDEN_TAG = "remove-cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_check_depends_on_the_cpus_kernels(path):
+    """One rule on any CPU (lstm_course.reproduction): no tolerance chosen because the instruction set matches."""
+    for number, cell in enumerate(code_cells(path), start=1):
+        for line in "".join(cell["source"]).splitlines():
+            assert not KERNEL_DEPENDENT.search(line), f"{path.name}, code cell {number}: {line.strip()!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_live_against_file_checks_are_executed_but_hidden(path):
+    """The reader sees the measurement; the check that keeps the book honest runs in a cell the book removes."""
+    for number, cell in enumerate(code_cells(path), start=1):
+        source, tags = "".join(cell["source"]), cell.get("metadata", {}).get("tags", [])
+        if "check_within_seeds(" in source:
+            assert HIDDEN_TAG in tags, f"{path.name}, code cell {number}: a live-against-file check is {HIDDEN_TAG}"
+        if HIDDEN_TAG in tags:
+            assert not cell["outputs"], f"{path.name}, code cell {number}: a hidden cell must show nothing"
+
+
+def test_the_kernel_rule_finds_the_old_chapter_11_check():
+    old = 'same_kernels = torch.backends.cpu.get_cpu_capability() == recorded["cpu_capability"]'
+    assert KERNEL_DEPENDENT.search(old)
+    assert not KERNEL_DEPENDENT.search('print(f"{result[\'cpu_capability\']:<8}")')
