@@ -37,7 +37,7 @@ def seeds_range(recorded: Sequence[float], margin: float = 0.0) -> tuple[float, 
     return float(values.min()) - widening, float(values.max()) + widening
 
 
-def check_within_seeds(what: str, live: float, recorded: Sequence[float], margin: float = 0.0) -> None:
+def assert_within_seeds(what: str, live: float, recorded: Sequence[float], margin: float = 0.0) -> None:
     """Raise ``AssertionError`` unless ``live`` lies in :func:`seeds_range` of ``recorded``.
 
     ``what`` names the quantity in the message, e.g. ``"uni1, seed 0: test error"``.

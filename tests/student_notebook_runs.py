@@ -32,12 +32,12 @@ LONG_RUNNING = "long-running"
 """The tag of an instructor's cell that a student run may skip (see the module's docstring)."""
 
 
-def chapter_halves() -> tuple[list[Path], list[Path]]:
-    """Every chapter in one of two lists whose recorded execution times are about equal (longest first, greedy)."""
+def chapter_halves(chapters: list[Path] = CHAPTERS) -> tuple[list[Path], list[Path]]:
+    """``chapters`` in two lists whose recorded execution times are about equal (longest first, greedy)."""
     recorded = json.loads((ROOT / "tools" / "execution_times.json").read_text())
-    seconds = {path: recorded.get(f"chapters/{path.name}", 60.0) for path in CHAPTERS}
+    seconds = {path: recorded.get(f"chapters/{path.name}", 60.0) for path in chapters}
     halves, totals = ([], []), [0.0, 0.0]
-    for path in sorted(CHAPTERS, key=lambda path: -seconds[path]):
+    for path in sorted(chapters, key=lambda path: -seconds[path]):
         lighter = totals.index(min(totals))
         halves[lighter].append(path)
         totals[lighter] += seconds[path]

@@ -90,7 +90,7 @@ def test_live_against_file_checks_are_executed_but_hidden(path):
     """The reader sees the measurement; the check that keeps the book honest runs in a cell the book removes."""
     for number, cell in enumerate(code_cells(path), start=1):
         source, tags = "".join(cell["source"]), cell.get("metadata", {}).get("tags", [])
-        if "check_within_seeds(" in source:
+        if "assert_within_seeds(" in source:
             assert HIDDEN_TAG in tags, f"{path.name}, code cell {number}: a live-against-file check is {HIDDEN_TAG}"
         if HIDDEN_TAG in tags:
             assert not cell["outputs"], f"{path.name}, code cell {number}: a hidden cell must show nothing"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lstm_course.reproduction import check_within_seeds, seeds_range
+from lstm_course.reproduction import assert_within_seeds, seeds_range
 
 
 def test_the_range_is_widened_by_its_own_width_or_by_a_wider_margin():
@@ -12,12 +12,12 @@ def test_the_range_is_widened_by_its_own_width_or_by_a_wider_margin():
 
 
 def test_a_live_value_in_the_widened_range_passes_and_one_outside_fails():
-    check_within_seeds("error", 0.015, [0.02, 0.03, 0.025])
-    check_within_seeds("error", 0.035, [0.02, 0.03, 0.025])
+    assert_within_seeds("error", 0.015, [0.02, 0.03, 0.025])
+    assert_within_seeds("error", 0.035, [0.02, 0.03, 0.025])
     with pytest.raises(AssertionError, match=r"error: 0.045 here, outside the recorded seeds' range 0.02 to 0.03"):
-        check_within_seeds("error", 0.045, [0.02, 0.03, 0.025])
+        assert_within_seeds("error", 0.045, [0.02, 0.03, 0.025])
     with pytest.raises(AssertionError, match="None here"):
-        check_within_seeds("sequences until solved", None, [94_400, 188_800, 137_600])  # a run that never solved
+        assert_within_seeds("sequences until solved", None, [94_400, 188_800, 137_600])  # a run that never solved
 
 
 @pytest.mark.parametrize(("recorded", "margin", "message"), [
