@@ -78,12 +78,14 @@ INSTRUCTION_SET_BELOW = {
 """PyTorch's native kernels (``torch.backends.cpu.get_cpu_capability()``) -> (the environment that switches
 PyTorch, MKL and OpenBLAS one instruction set down, what PyTorch then reports). Set it before they load."""
 
-FOREIGN_ARITHMETIC = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE", "OPENBLAS_CORETYPE": "Prescott",
+FOREIGN_ARITHMETIC = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE", "OPENBLAS_CORETYPE": "Nehalem",
                       "ONEDNN_MAX_CPU_ISA": "SSE41"}
 """The environment that gives PyTorch, MKL, OpenBLAS and oneDNN another CPU's last-bit arithmetic: PyTorch's
-generic kernels, MKL's compatible code path, OpenBLAS's oldest x86-64 kernels, oneDNN held to SSE4.1 (the
-settings of ``shared/tools/foreign-arithmetic``). One instruction set down is not enough: on some CPUs it leaves
-``nn.LSTM`` and PyTorch's matrix products bit-identical. Set it before they load; it runs about 3 times slower."""
+generic kernels, MKL's compatible code path, OpenBLAS's SSE4.2 kernels, oneDNN held to SSE4.1 (the settings of
+``shared/tools/foreign-arithmetic``, but for OpenBLAS: that tool's ``Prescott`` kernels crash NumPy 2.5's
+OpenBLAS on a ``(32, 1024) x (1024, 256)`` float32 product, measured with Python 3.13; ``Nehalem``'s run there
+and change NumPy's last bits too). One instruction set down is not enough: on some CPUs it leaves ``nn.LSTM``
+and PyTorch's matrix products bit-identical. Set it before they load; it runs about 3 times slower."""
 
 
 def processor_name() -> str:
