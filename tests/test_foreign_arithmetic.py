@@ -6,7 +6,7 @@ different orders) but between vendors and models with the same one, because MKL,
 choose their code paths by CPU model. Switching the instruction set alone leaves ``nn.LSTM`` and
 PyTorch's matrix products bit-identical on some CPUs, so this test re-runs chapters 1 to 7 under nbval
 with :data:`lstm_course.runtime.FOREIGN_ARITHMETIC` (PyTorch's generic kernels, MKL's compatible path,
-OpenBLAS's oldest x86-64 kernels, oneDNN held to SSE4.1), after checking that it changes the last bits
+OpenBLAS's SSE4.2 kernels, oneDNN held to SSE4.1), after checking that it changes the last bits
 of ``nn.LSTM``'s and NumPy's results here. The whole suite runs the same notebooks with the native
 kernels, so a change that prints rounding noise fails on any machine. This file runs half of the
 chapters, ``test_foreign_arithmetic_second_half.py`` the other (``foreign_arithmetic.py``).
@@ -16,15 +16,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
-from foreign_arithmetic import FAST_CHAPTERS, assert_nbval_passes_under_foreign_arithmetic, fast_chapter_halves
+from foreign_arithmetic import FAST_CHAPTERS, ROOT, assert_nbval_passes_under_foreign_arithmetic, fast_chapter_halves
 
 from lstm_course.runtime import FOREIGN_ARITHMETIC, INSTRUCTION_SET_BELOW
 
-ROOT = Path(__file__).resolve().parents[1]
 REPORT = ("import hashlib, json, numpy, threadpoolctl, torch\n"
           "info = threadpoolctl.threadpool_info()\n"
           "openblas = [p.get('architecture') for p in info if p['internal_api'] == 'openblas']\n"
