@@ -1,8 +1,9 @@
-"""The baselines forecasters actually use: naive, seasonal naive, and a linear autoregressive model.
+"""The baselines forecasters actually use: mean, naive, seasonal naive, and a linear autoregressive model.
 
 Each follows :mod:`lstm_course.walk_forward`'s protocol (``context``, ``fit(past)``,
 ``forecast(contexts, horizon)``), as the LSTM forecaster (:mod:`lstm_course.lstm_forecaster`) does:
 
+* mean: every future value is the mean of all the past;
 * naive: every future value is the last one seen;
 * seasonal naive: every future value is the one a season (``season`` steps) earlier;
 * AR(p): ``y_t = c + a_1 y_{t-1} + ... + a_p y_{t-p}``, fitted by least squares, and iterated for
@@ -14,6 +15,18 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_course.validation import positive_int
+
+
+class MeanForecaster:
+    """The past on average: ``y_{t+k}`` is the mean of all the values the forecaster was fitted on."""
+
+    context = 1
+
+    def fit(self, past: np.ndarray) -> None:
+        self.mean = float(np.mean(past))
+
+    def forecast(self, contexts: np.ndarray, horizon: int) -> np.ndarray:
+        return np.full((len(contexts), horizon), self.mean)
 
 
 class NaiveForecaster:

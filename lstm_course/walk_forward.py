@@ -13,6 +13,10 @@ A forecaster is any object with
 * ``forecast(contexts, horizon)``: ``(N, context)`` -> ``(N, horizon)``, row ``n`` the forecast from
   the ``context`` values just before origin ``n``.
 
+A forecaster that forecasts by the calendar (:mod:`lstm_course.climatology`) also has
+``uses_calendar = True``; its ``forecast`` then receives a third argument, ``origins`` ``(N,)``, the
+index of each row's origin, which says where in the season each forecast falls.
+
 :func:`walk_forward` hands a forecaster nothing but copies of the past, so a forecast cannot see
 its future even by mistake.
 """
@@ -91,7 +95,8 @@ def walk_forward(series: np.ndarray, forecaster: Forecaster, origins: np.ndarray
         fit_origins.append(int(block[0]))
         forecaster.fit(series[:block[0]].copy())
         contexts = np.stack([series[t - context:t] for t in block])
-        predicted = np.asarray(forecaster.forecast(contexts, horizon), dtype=np.float64)
+        calendar = (block.copy(),) if getattr(forecaster, "uses_calendar", False) else ()
+        predicted = np.asarray(forecaster.forecast(contexts, horizon, *calendar), dtype=np.float64)
         if predicted.shape != (len(block), horizon):
             raise ValueError(f"forecast: expected shape (N, horizon) = {(len(block), horizon)}, got {predicted.shape}")
         forecasts.append(predicted)

@@ -13,14 +13,23 @@ import pytest
 import torch
 
 from lstm_course import forecast_comparison, series
+from lstm_course.climatology import (
+    AnomalyAutoregressiveForecaster,
+    AnomalyPersistenceForecaster,
+    SeasonalMeanForecaster,
+    seasonal_means,
+)
+from lstm_course.forecast_evaluation import diebold_mariano, empirical_intervals, interval_score, newey_west_variance
 from lstm_course.forecasters import (
     AutoregressiveForecaster,
+    MeanForecaster,
     NaiveForecaster,
     SeasonalNaiveForecaster,
     fit_autoregression,
     iterate_autoregression,
 )
 from lstm_course.lstm_forecaster import LSTMForecaster, LSTMForecasterConfig, NextValueLSTM
+from lstm_course.sarima import SARIMAForecaster
 from lstm_course.walk_forward import forecast_origins, refit_blocks, walk_forward
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,8 +154,11 @@ TINY_LSTM = LSTMForecasterConfig(hidden_size=3, window=24, steps=3, batch_size=4
 
 @pytest.mark.parametrize("forecaster, tolerance", [
     (AutoregressiveForecaster(13), 1e-12), (SeasonalNaiveForecaster(12), 1e-12), (NaiveForecaster(), 1e-12),
+    (MeanForecaster(), 1e-12), (SeasonalMeanForecaster(12), 1e-12), (AnomalyPersistenceForecaster(12), 1e-12),
+    (AnomalyAutoregressiveForecaster(12, 9), 1e-12), (SARIMAForecaster((1, 0, 0), (0, 1, 1, 12)), 1e-9),
     (LSTMForecaster(TINY_LSTM), 1e-5),  # float32, forecast in batches of other sizes: not bit for bit
-], ids=["AR(13)", "seasonal naive", "naive", "LSTM"])
+], ids=["AR(13)", "seasonal naive", "naive", "mean", "seasonal mean", "anomaly persistence", "anomaly AR(9)",
+        "SARIMA", "LSTM"])
 def test_poisoning_the_future_changes_no_forecast(forecaster, tolerance):
     """Every value from an origin on is replaced by NaN: a forecast that read any of them would be NaN."""
     values = series.load_series("elnino").values
@@ -310,8 +322,15 @@ def test_the_forecast_command_runs_a_tiny_comparison():
     assert completed.returncode == 0, completed.stderr
     record = json.loads(completed.stdout)
     assert record["tuning"]["ar_order"] in (1, 9) and record["protocol"]["test"] == ["1959", "2008"]
-    assert list(record["test"]) == ["naive", "seasonal naive (m = 11)", f"AR({record['tuning']['ar_order']})",
-                                    "LSTM, seed 0"]
+    tuning = record["tuning"]
+    sarima = "SARIMA({},{},{})({},{},{})11".format(*tuning["sarima"][0], *tuning["sarima"][1])
+    assert list(record["test"]) == ["naive", "mean", "seasonal naive (m = 11)", "seasonal mean (m = 11)",
+                                    "anomaly persistence", f"AR({tuning['ar_order']})",
+                                    f"anomaly AR({tuning['anomaly_ar_order']})", sarima, "LSTM, seed 0"]
+    anomaly = f"anomaly AR({tuning['anomaly_ar_order']})"
+    assert list(record["intervals"]["scores"]) == [f"{anomaly}, empirical", f"{sarima}, its own",
+                                                   f"{sarima}, empirical", "LSTM, seed 0, empirical"]
+    assert np.array(record["test"]["naive"]["errors"]).shape == (41, 10)  # origins, horizons
     assert len(record["test"]["naive"]["mae"]) == 10 and record["command"].startswith("python -m lstm_course forecast")
 
 
@@ -325,7 +344,109 @@ def test_the_recorded_baselines_are_what_the_code_computes(name):
     assert {key: record["protocol"][key] for key in ("horizon", "validation_start", "test_start", "refit_every")} \
         == {key: getattr(protocol, key) for key in ("horizon", "validation_start", "test_start", "refit_every")}
     origins = protocol.test_origins(len(data.values))
-    for label, forecaster in forecast_comparison.baselines(protocol, data.season, record["tuning"]["ar_order"]).items():
+    tuning = record["tuning"]
+    for label, forecaster in forecast_comparison.baselines(protocol, data.season, tuning["ar_order"],
+                                                           tuning["anomaly_ar_order"], tuning["sarima"]).items():
+        if isinstance(forecaster, SARIMAForecaster):
+            continue  # fitted by an optimiser: test_the_recorded_sarima_row_recomputes, on El Nino
         result = walk_forward(data.values, forecaster, origins, protocol.horizon, protocol.refit_every)
         assert np.allclose(result.mae(), record["test"][label]["mae"], rtol=1e-9), label
+        assert np.allclose(result.actuals - result.forecasts, record["test"][label]["errors"], rtol=0, atol=1e-6)
     assert len(record["seeds"]) >= 3
+
+
+def test_the_recorded_sarima_row_recomputes():
+    """SARIMA's maximum-likelihood fit, re-run: the same forecasts to well below the table's rounding."""
+    record = json.loads((ROOT / "results" / "forecast_elnino.json").read_text())
+    data, protocol = series.load_series("elnino"), forecast_comparison.PROTOCOLS["elnino"]
+    chosen = forecast_comparison.baselines(protocol, data.season, 1, sarima=record["tuning"]["sarima"])
+    (label, forecaster), = [(label, forecaster) for label, forecaster in chosen.items()
+                            if isinstance(forecaster, SARIMAForecaster)]
+    result = walk_forward(data.values, forecaster, protocol.test_origins(len(data.values)), protocol.horizon,
+                          protocol.refit_every)
+    assert np.allclose(result.mae(), record["test"][label]["mae"], rtol=0, atol=1e-4), label
+
+
+# --- climatology and the anomaly models ----------------------------------------------------------------
+
+
+def test_seasonal_means_by_hand():
+    past = np.array([1.0, 10, 3, 20, 5])  # season 2: positions 0, 1, 0, 1, 0
+    assert seasonal_means(past, 2).tolist() == [3.0, 15.0]
+    with pytest.raises(ValueError, match="at least one season"):
+        seasonal_means(past[:1], 2)
+
+
+def test_climatology_and_anomaly_persistence_by_hand():
+    past = np.tile([0.0, 10.0, 20.0], 4)  # a pure season of 3
+    series_values = np.concatenate([past, [5.0, 10.0, 20.0, 0.0]])
+    climatology = walk_forward(series_values, SeasonalMeanForecaster(3), np.array([12, 13]), horizon=3)
+    assert climatology.forecasts.tolist() == [[0.0, 10.0, 20.0], [10.0, 20.0, 0.0]]
+    persistence = walk_forward(series_values, AnomalyPersistenceForecaster(3), np.array([13]), horizon=2)
+    # value 12 is 5; its position's mean, fitted on values 0 to 12, is 1: an anomaly of 4, carried on
+    assert persistence.forecasts.tolist() == [[14.0, 24.0]]
+
+
+def test_anomaly_ar_reduces_to_climatology_without_anomalies():
+    season = np.sin(np.arange(12) / 12 * 2 * np.pi)
+    values = np.tile(season, 20) + 0.001 * np.random.default_rng(0).standard_normal(240)
+    origins = forecast_origins(200, 220)
+    anomaly = walk_forward(values, AnomalyAutoregressiveForecaster(12, 2), origins, 12, refit_every=12)
+    climatology = walk_forward(values, SeasonalMeanForecaster(12), origins, 12, refit_every=12)
+    assert np.abs(anomaly.forecasts - climatology.forecasts).max() < 0.01
+    assert np.abs(anomaly.forecasts - anomaly.actuals).max() < 0.01
+
+
+def test_a_calendar_forecaster_sees_its_origins():
+    class Spy(SeasonalMeanForecaster):
+        def forecast(self, contexts, horizon, origins):
+            self.seen = origins.tolist()
+            return super().forecast(contexts, horizon, origins)
+
+    spy = Spy(12)
+    walk_forward(np.arange(60.0), spy, np.array([30, 31, 40]), horizon=2, refit_every=2)
+    assert spy.seen == [40]  # the last block's origins
+
+
+# --- significance and intervals --------------------------------------------------------------------------
+
+
+def test_newey_west_by_hand():
+    values = np.array([1.0, -1.0, 1.0, -1.0])
+    assert newey_west_variance(values, 0) == 1.0
+    assert newey_west_variance(values, 1) == pytest.approx(1 + 2 * 0.5 * (-3 / 4))  # lag 1: -3/4, weight 1/2
+
+
+def test_diebold_mariano_separates_only_real_differences():
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal((2, 400))
+    statistic, p_value = diebold_mariano(np.abs(noise[0]), np.abs(noise[1]), horizon=1)
+    assert p_value > 0.05  # two equally good forecasters
+    statistic, p_value = diebold_mariano(np.abs(noise[0]), np.abs(noise[1]) + 0.5, horizon=3)
+    assert statistic < -3 and p_value < 1e-3  # a is better, clearly
+    with pytest.raises(ValueError, match="n > 2 horizon"):
+        diebold_mariano(np.ones(5), np.zeros(5), horizon=3)
+    with pytest.raises(ValueError, match="no variance"):
+        diebold_mariano(np.ones(50), np.ones(50), horizon=3)
+
+
+def test_diebold_mariano_matches_the_formula():
+    rng = np.random.default_rng(1)
+    loss_a, loss_b = rng.random(60), rng.random(60)
+    d = loss_a - loss_b
+    n, h = 60, 4
+    gamma = [np.mean((d[k:] - d.mean()) * (d[:n - k] - d.mean())) * (n - k) / n for k in range(h)]
+    variance = gamma[0] + 2 * sum((1 - k / h) * gamma[k] for k in range(1, h))
+    expected = d.mean() / np.sqrt(variance / n) * np.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
+    assert diebold_mariano(loss_a, loss_b, h)[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_intervals_and_their_score_by_hand():
+    past_errors = np.array([[-1.0], [0.0], [1.0], [2.0], [3.0]])  # quantiles 10% and 90%: -0.6 and 2.6
+    intervals = empirical_intervals(past_errors, np.array([[10.0], [20.0]]), coverage=0.8)
+    assert np.allclose(intervals, [[[9.4, 12.6]], [[19.4, 22.6]]])
+    scores = interval_score(intervals, np.array([[11.0], [23.6]]), coverage=0.8)  # one inside, one 1.0 above
+    assert scores["coverage"] == 0.5 and scores["width"] == pytest.approx(3.2)
+    assert scores["score"] == pytest.approx(3.2 + (2 / 0.2 * 1.0) / 2)
+    with pytest.raises(ValueError, match="coverage"):
+        empirical_intervals(past_errors, np.zeros((1, 1)), coverage=1.5)
