@@ -1,10 +1,14 @@
 """Replaying a whole training step as one CUDA graph: one launch instead of thousands.
 
-Our LSTM is a Python loop, and every tensor operation in it is a separate GPU kernel: about
-twenty-five per time step forward and backward, so thousands per training step. Launching a
-kernel costs the CPU a few microseconds (Python, PyTorch's dispatcher, the CUDA driver); at the
-sizes of the scaling chapter many of these kernels finish faster than that, so the GPU waits for
-the CPU and the step is *launch-bound*.
+Our LSTM is a Python loop, and every tensor operation in it that computes something is a separate
+GPU kernel: the scaling chapter's profiler counts about thirty operations per time step and layer,
+forward and backward, so thousands per training step on long sequences. Launching one costs the
+CPU time (Python, PyTorch's dispatcher, the CUDA driver) whatever the kernel's size; the chapter
+measures that cost on the device it runs on. At the chapter's sizes we expect many of these
+kernels to take less time to run than to launch, so that the GPU waits for the CPU and the step is
+*launch-bound*. That is a prediction, not a measurement (no GPU run of the chapter is recorded):
+executed on a GPU, the chapter tests it with its launch share and with its CUDA-graph rows against
+the plain ones.
 
 A CUDA graph removes the CPU from the loop. While a graph is being *captured*, the kernels a piece
 of code launches are not run but recorded, with their arguments: which kernel, the grid, and the

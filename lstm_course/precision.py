@@ -3,8 +3,9 @@
 TF32 ("TensorFloat-32") is how NVIDIA's tensor cores (Ampere and later) multiply float32
 matrices fast: each input is rounded to 10 stored mantissa bits (float16's precision, about 3
 significant decimal digits) but keeps float32's 8-bit exponent, and the products are summed in
-float32. On an A100 or H100 that is several times the throughput of full float32 arithmetic, at a
-relative error of about ``1e-3`` per product instead of ``1e-7``.
+float32. NVIDIA rates that at several times the throughput of full float32 arithmetic on an A100 or
+H100 (the course has not measured it), at a relative error of about ``1e-3`` per product instead of
+``1e-7``.
 
 PyTorch decides per library, and its defaults differ:
 
