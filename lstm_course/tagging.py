@@ -219,19 +219,28 @@ def letter_error_rate(model: CaseTagger, data: CaseData, context: int = 64, batc
     return float(np.mean(predicted[scored] != data.labels[scored]))
 
 
-def rule_predictions(text: str) -> np.ndarray:
+def rule_predictions(text: str, look_ahead: bool = True) -> np.ndarray:
     """A rule that needs no training: capitalise the first letter of a line and of a sentence, and the word "i".
 
     ``text`` is lower-cased text; returns ``(len(text),)`` labels, :data:`IGNORE` at non-letters.
-    A sentence starts after ``.``, ``!`` or ``?``; "i" is a letter with no letter on either side.
+    A sentence starts after ``.``, ``!`` or ``?``. The word "i" is an "i" with no letter on either
+    side, and to see that no letter follows it the rule looks one character to the right of the
+    letter it labels: it uses one character of right context.
+
+    With ``look_ahead=False`` the rule is causal, as a left-to-right tagger is: each label depends
+    only on the letter and the text before it. It cannot tell the word "i" from the first letter
+    of "in", "is", "it", and leaves an "i" that starts a word in lower case unless it starts a
+    sentence or a line: in the training plays, about a third of those "i"s are capitals.
     """
     predictions = np.full(len(text), IGNORE, dtype=np.int64)
     starts_sentence = True
     for position, character in enumerate(text):
         if character.isalpha():
-            alone = not (position > 0 and text[position - 1].isalpha()) and \
-                not (position + 1 < len(text) and text[position + 1].isalpha())
-            predictions[position] = UPPER if starts_sentence or (character == "i" and alone) else LOWER
+            word_i = False
+            if look_ahead and character == "i":  # one character to the right: is it a word of its own?
+                word_i = not (position > 0 and text[position - 1].isalpha()) and \
+                    not (position + 1 < len(text) and text[position + 1].isalpha())
+            predictions[position] = UPPER if starts_sentence or word_i else LOWER
             starts_sentence = False
         elif character in ".!?\n":
             starts_sentence = True

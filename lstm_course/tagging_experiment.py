@@ -132,10 +132,16 @@ def run(name: str, seed: int, vocabulary_size: int, data: dict[str, tagging.Case
 
 
 def baselines(test_text: str) -> dict:
-    """Error rates on the test letters: "lower case" everywhere, and :func:`~lstm_course.tagging.rule_predictions`."""
+    """Error rates on the test letters: "lower case" everywhere, and :func:`~lstm_course.tagging.rule_predictions`.
+
+    ``rule_error`` is the rule with its one character of right context (it decides "the word i" by
+    the character after the "i"), ``causal_rule_error`` the rule with none (``look_ahead=False``),
+    which a unidirectional tagger is to be compared with.
+    """
     labels = tagging.case_labels(test_text)
     letters = labels != tagging.IGNORE
-    rule = tagging.rule_predictions(tagging.lower_case(test_text))
+    lowered = tagging.lower_case(test_text)
+    errors = {name: float(np.mean(tagging.rule_predictions(lowered, look_ahead)[letters] != labels[letters]))
+              for name, look_ahead in (("rule_error", True), ("causal_rule_error", False))}
     return {"letters": int(letters.sum()),
-            "all_lower_case_error": float(np.mean(labels[letters] != tagging.LOWER)),
-            "rule_error": float(np.mean(rule[letters] != labels[letters]))}
+            "all_lower_case_error": float(np.mean(labels[letters] != tagging.LOWER)), **errors}

@@ -113,6 +113,18 @@ def test_the_rule_capitalises_line_and_sentence_starts_and_the_word_i():
     assert (predicted[[c.isalpha() for c in text]] != tagging.IGNORE).all()
 
 
+def test_the_rule_looks_one_character_ahead_only_for_the_word_i_and_the_causal_rule_never():
+    text = "first witch.\nwhen i come. is it? in, i\nand i\ni'll go"
+    causal = tagging.rule_predictions(text, look_ahead=False)
+    capitals = "".join(c.upper() if label == tagging.UPPER else c for c, label in zip(text, causal, strict=True))
+    assert capitals == "First witch.\nWhen i come. Is it? In, i\nAnd i\nI'll go"  # "I'll" starts a line
+    for end in range(1, len(text) + 1):  # causal: a letter's label is the same whatever follows it
+        assert np.array_equal(tagging.rule_predictions(text[:end], look_ahead=False), causal[:end])
+    ahead = tagging.rule_predictions(text)
+    assert [text[p] for p in np.flatnonzero(ahead != causal)] == ["i", "i", "i"]  # the three words "i" only
+    assert tagging.rule_predictions("so i")[-1] == tagging.UPPER != tagging.rule_predictions("so in")[-2]
+
+
 def test_letter_categories():
     text = "FIRST WITCH.\nI come, Graymalkin! i think\nand Macbeth"
     categories = tagging.letter_categories(text)
@@ -155,6 +167,7 @@ def test_one_run_records_the_right_context_curve_and_a_flat_one_for_a_unidirecti
     assert records["bi1"]["parameters"] > records["uni1"]["parameters"]
     baselines = tagging_experiment.baselines(splits["test"])
     assert 0 < baselines["rule_error"] < baselines["all_lower_case_error"] < 1
+    assert baselines["rule_error"] <= baselines["causal_rule_error"] < 1
 
 
 def test_the_command_line_runs_the_grid_and_writes_its_record(tmp_path, capsys):
