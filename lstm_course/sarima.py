@@ -3,8 +3,9 @@
 SARIMA(p, d, q)(P, D, Q)_m models a series whose seasonal difference ``y_t - y_{t-m}`` (``D = 1``)
 follows an ARMA process with ``p`` and ``q`` terms at lags 1, 2, ... and ``P`` and ``Q`` at lags
 ``m, 2m, ...`` (Hyndman and Athanasopoulos 2021, chapter 9). ``statsmodels`` fits it by maximum likelihood
-with a Kalman filter, and the same filter, run over the last ``context`` values before an origin
-with the fitted parameters, gives the forecast from that origin and its prediction interval.
+with a Kalman filter. The filter, run on with the fitted parameters over the values between the
+fit and an origin, gives the forecast from that origin and its prediction interval: the model
+forecasts from all the past, as it was fitted.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ def sarima_label(order: tuple, seasonal_order: tuple) -> str:
 
 
 class SARIMAForecaster:
-    """SARIMA fitted on all the past, forecasting from the last ``context`` values (default ten seasons).
+    """SARIMA fitted on all the past, forecasting from all the past up to each origin.
 
+    It reads the calendar (``uses_calendar``) to know how far each origin lies past the fit: the
+    values in between, at most ``context`` (default ten seasons), extend the fitted filter.
     ``coverage`` (e.g. 0.8): each ``forecast`` call also appends its central prediction intervals,
     ``(N, horizon, 2)`` (lower, upper), to ``intervals``, in the order of the calls.
     """
+
+    uses_calendar = True
 
     def __init__(self, order: tuple, seasonal_order: tuple, context: int | None = None, coverage: float = 0.8):
         self.order, self.seasonal_order = tuple(order), tuple(seasonal_order)
@@ -36,7 +41,7 @@ class SARIMAForecaster:
         self.context = positive_int("context", context or 10 * self.seasonal_order[3])
         if not 0 < coverage < 1:
             raise ValueError(f"coverage: expected a fraction between 0 and 1, got {coverage!r}")
-        self.coverage, self.fitted, self.intervals = coverage, None, []
+        self.coverage, self.fitted, self.fit_length, self.intervals = coverage, None, None, []
 
     @property
     def label(self) -> str:
@@ -54,15 +59,21 @@ class SARIMAForecaster:
         with warnings.catch_warnings():  # statsmodels warns about starting values and convergence details
             warnings.simplefilter("ignore")
             self.fitted = self._model(past).fit(disp=False)
+        self.fit_length = len(past)
 
-    def forecast(self, contexts: np.ndarray, horizon: int) -> np.ndarray:
+    def forecast(self, contexts: np.ndarray, horizon: int, origins: np.ndarray) -> np.ndarray:
         if self.fitted is None:
             raise ValueError("forecast: fit the model first (fitted is None)")
         forecasts, intervals = [], []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for context in contexts:
-                prediction = self.fitted.apply(context).get_forecast(horizon)
+            for context, origin in zip(contexts, origins, strict=True):
+                since_fit = int(origin) - self.fit_length  # values seen after the fit, before this origin
+                if not 0 <= since_fit <= len(context):
+                    raise ValueError(f"origins: expected origins from the fit's end, {self.fit_length}, to "
+                                     f"{self.fit_length + len(context)} (the context), got {origin}")
+                state = self.fitted.extend(context[len(context) - since_fit:]) if since_fit else self.fitted
+                prediction = state.get_forecast(horizon)
                 forecasts.append(prediction.predicted_mean)
                 intervals.append(prediction.conf_int(alpha=1 - self.coverage))
         self.intervals.append(np.array(intervals))

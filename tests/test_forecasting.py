@@ -289,7 +289,8 @@ def test_the_lstm_forecaster_shapes_and_reproducibility():
     assert forecasts.shape == (2, 7) and forecasts.dtype == np.float64 and np.isfinite(forecasts).all()
     again = LSTMForecaster(config)
     again.fit(values[:100])
-    assert np.array_equal(again.forecast(values[None, 88:100], 7), forecasts[:1])
+    # the same seed, the same forecast; to rounding, since a batch of 1 and of 2 may take other kernels on another CPU
+    assert np.allclose(again.forecast(values[None, 88:100], 7), forecasts[:1], rtol=1e-6, atol=0)
     predictions, (h, c) = NextValueLSTM(4)(torch.zeros(9, 3))
     assert tuple(predictions.shape) == (9, 3) and tuple(h.shape) == tuple(c.shape) == (1, 3, 4)
 
