@@ -9,6 +9,7 @@
     python -m lstm_course sample shakespeare.pt --prompt "ROMEO." --length 300 --temperature 0.8 --seed 0
     python -m lstm_course tagging --models uni1 bi1 uni2 bi2 --seeds 0 1 2 --out results/tagging_seed_runs.json
     python -m lstm_course seq2seq --seeds 5 --out results/seq2seq_seed_runs.json
+    python -m lstm_course seq2seq --seeds 5 --rows wide --out results/seq2seq_wide_control.json
 
 Each command shows a progress bar on standard error and ends with one JSON line on standard
 output, so its result can be piped or parsed.
@@ -221,11 +222,13 @@ def _seq2seq(args: argparse.Namespace) -> dict:
 
     positive_int("--seeds", args.seeds)
     positive_int("--test-strings", args.test_strings)
+    positive_int("--wide-hidden-size", args.wide_hidden_size)
     for lr in args.learning_rates:
         positive_number("--learning-rates", lr)
     base = Seq2SeqConfig(hidden_size=args.hidden_size, max_length=args.max_length, steps=args.steps)
     log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-    result = sweep(range(args.seeds), base, args.learning_rates, args.test_strings, log, progress_bar=not args.quiet)
+    result = sweep(range(args.seeds), base, args.learning_rates, args.test_strings, log, progress_bar=not args.quiet,
+                   rows=args.rows, wide_hidden_size=args.wide_hidden_size)
     result = {"command": "python -m lstm_course " + shlex.join(args.argv), "machine": machine_description(),
               **result}
     if args.out is not None:
@@ -320,7 +323,15 @@ def _grade(args: argparse.Namespace) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from lstm_course.seq2seq_training import LEARNING_RATES, TEST_STRINGS, Seq2SeqConfig
+    from lstm_course.seq2seq_training import (
+        DEFAULT_ROWS,
+        LEARNING_RATES,
+        LONGER_BUDGET,
+        ROWS,
+        TEST_STRINGS,
+        WIDE_HIDDEN_SIZE,
+        Seq2SeqConfig,
+    )
     from lstm_course.variants import VARIANT_GATES
 
     seq2seq_defaults = Seq2SeqConfig()
@@ -363,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "~/.cache/lstm_course)")
     fetch_series.set_defaults(run=_fetch_series)
 
-    forecast = commands.add_parser("forecast", help="tune and compare naive, seasonal naive, AR(p) and the LSTM "
+    forecast = commands.add_parser("forecast", help="tune and compare the baselines, AR(p), SARIMA and the LSTM "
                                    "walk-forward on a real series (chapter 13)")
     forecast.add_argument("--series", choices=["elnino", "sunspots"], default="elnino")
     forecast.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="LSTM seeds (default 0 1 2)")
@@ -453,8 +464,17 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"LSTM units of encoder and decoder (default {seq2seq_defaults.hidden_size})")
     seq2seq.add_argument("--max-length", type=int, default=seq2seq_defaults.max_length,
                          help=f"longest training string (default {seq2seq_defaults.max_length})")
+    seq2seq.add_argument("--rows", nargs="+", choices=ROWS, default=list(DEFAULT_ROWS),
+                         help="which models to train: plain (no attention), attention, and controls without "
+                              "attention: matched (as many parameters as with attention), longer "
+                              f"({LONGER_BUDGET}x the steps), wide (--wide-hidden-size units, its own learning-rate "
+                              f"search) (default: {', '.join(DEFAULT_ROWS)})")
+    seq2seq.add_argument("--wide-hidden-size", type=int, default=WIDE_HIDDEN_SIZE,
+                         help=f"LSTM units of the row wide (default {WIDE_HIDDEN_SIZE})")
     seq2seq.add_argument("--learning-rates", type=float, nargs="+", default=list(LEARNING_RATES),
-                         help="tried for each model on seed 0; each keeps its best (default "
+                         help="tried on seed 0 for each model that has its own search (without attention, with, "
+                              "wide); each keeps its best, and where the best is the lowest or highest rate tried, "
+                              "up to 3 more past that edge are tried (default "
                               f"{' '.join(map(str, LEARNING_RATES))})")
     seq2seq.add_argument("--test-strings", type=int, default=TEST_STRINGS,
                          help=f"test strings per length (default {TEST_STRINGS})")

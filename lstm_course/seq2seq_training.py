@@ -147,9 +147,23 @@ def accuracy_by_length(model: Seq2Seq, lengths: Sequence[int] = TEST_LENGTHS, de
 
 
 LEARNING_RATES = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
-"""The learning rates :func:`sweep` tries for each model (the same effort for both)."""
+"""The learning rates :func:`sweep` tries for each model it tunes (the same effort for every one)."""
+MAX_EXTENSIONS = 3
+"""How many rates past an edge of :data:`LEARNING_RATES` :func:`search_learning_rate` may add."""
 LONGER_BUDGET = 6
-"""How many times the steps the fourth row of :func:`sweep_rows` trains for."""
+"""How many times the steps the row ``longer`` of :func:`sweep_rows` trains for."""
+WIDE_HIDDEN_SIZE = 256
+"""The hidden size of the row ``wide``: four times the base's units, a state of 512 numbers."""
+ROWS = ("plain", "attention", "matched", "longer", "wide")
+"""The rows :func:`sweep_rows` can build (``python -m lstm_course seq2seq --rows``): ``plain`` and ``attention``,
+without and with attention; then controls without attention: ``matched``, as many parameters as the model with attention
+(is it the parameters?); ``longer``, :data:`LONGER_BUDGET` times the steps (is it training?); ``wide``,
+:data:`WIDE_HIDDEN_SIZE` units (is it capacity?)."""
+DEFAULT_ROWS = ROWS[:4]
+"""The rows of ``results/seq2seq_seed_runs.json``; ``wide`` is in ``results/seq2seq_wide_control.json``."""
+TUNED_BY = {"plain": "plain", "attention": "attention", "matched": "plain", "longer": "plain", "wide": "wide"}
+"""Whose learning-rate search each row takes its rate from: ``matched`` and ``longer`` reuse the one of the
+model without attention, ``wide`` has its own (the rate that suits 64 units need not suit 256)."""
 
 
 def larger_hidden_size(config: Seq2SeqConfig) -> int:
@@ -162,17 +176,72 @@ def larger_hidden_size(config: Seq2SeqConfig) -> int:
     return hidden_size
 
 
+def labelled_rows(base: Seq2SeqConfig, rates: dict[str, float] | None = None,
+                  wide_hidden_size: int = WIDE_HIDDEN_SIZE) -> dict[str, tuple[str, Seq2SeqConfig]]:
+    """Every row of :data:`ROWS`: key -> ``(label, configuration)``. ``rates``: the learning rate of each
+    searched model, by the keys of :data:`TUNED_BY`'s values (default ``base.lr``)."""
+    positive_int("wide_hidden_size", wide_hidden_size)
+    rates = rates or {}
+    without = replace(base, attention=False, lr=rates.get("plain") or base.lr)
+    matched = larger_hidden_size(base)
+    return {"plain": ("no attention", without),
+            "attention": ("attention", replace(base, attention=True, lr=rates.get("attention") or base.lr)),
+            "matched": (f"no attention, H = {matched} (more parameters)", replace(without, hidden_size=matched)),
+            "longer": (f"no attention, {LONGER_BUDGET}x the steps", replace(without, steps=LONGER_BUDGET * base.steps)),
+            "wide": (f"no attention, H = {wide_hidden_size} (wide)",
+                     replace(without, hidden_size=wide_hidden_size, lr=rates.get("wide") or base.lr))}
+
+
 def sweep_rows(base: Seq2SeqConfig, lr_without_attention: float | None = None,
-               lr_with_attention: float | None = None) -> dict[str, Seq2SeqConfig]:
-    """The chapter's comparison: label -> configuration. The same size and budget without and with
-    attention, each at its own learning rate (default ``base.lr``); then, without attention, as many
-    parameters as the attention model, and six times the steps."""
-    without = replace(base, attention=False, lr=lr_without_attention or base.lr)
-    hidden_size = larger_hidden_size(base)
-    return {"no attention": without,
-            "attention": replace(base, attention=True, lr=lr_with_attention or base.lr),
-            f"no attention, H = {hidden_size} (more parameters)": replace(without, hidden_size=hidden_size),
-            f"no attention, {LONGER_BUDGET}x the steps": replace(without, steps=LONGER_BUDGET * base.steps)}
+               lr_with_attention: float | None = None, lr_wide: float | None = None,
+               rows: Sequence[str] = DEFAULT_ROWS,
+               wide_hidden_size: int = WIDE_HIDDEN_SIZE) -> dict[str, Seq2SeqConfig]:
+    """The chapter's comparison: label -> configuration, for the keys ``rows`` of :data:`ROWS`. By default the
+    same size and budget without and with attention, each at its own learning rate (default ``base.lr``);
+    then, without attention, as many parameters as the attention model, and six times the steps. The row
+    ``wide`` (``wide_hidden_size`` units, at ``lr_wide``) is asked for by name."""
+    table = labelled_rows(base, {"plain": lr_without_attention, "attention": lr_with_attention,
+                                 "wide": lr_wide}, wide_hidden_size)
+    return dict(table[row] for row in checked_rows(rows))
+
+
+def checked_rows(rows: Sequence[str]) -> list[str]:
+    """``rows``, keys of :data:`ROWS`, without repeats (a one-line error for an empty or unknown one)."""
+    if isinstance(rows, str) or not rows or any(row not in ROWS for row in rows):
+        raise ValueError(f"rows: expected some of {', '.join(ROWS)}, got {rows!r}")
+    return list(dict.fromkeys(rows))
+
+
+def next_rate(rates: Sequence[float], upward: bool) -> float:
+    """The rate one step past the edge of ``rates`` (at least two), continuing their pattern: the step
+    between the edge's two neighbours (1e-3, 3e-3, ..., 3e-2, 1e-1 continues 0.3, 1; below, 3e-4, 1e-4),
+    or with two rates their ratio. Three significant digits."""
+    ordered = sorted(rates, reverse=not upward)
+    if len(ordered) < 2:
+        raise ValueError(f"rates: expected at least two, got {list(rates)!r}")
+    ratio = ordered[-2] / ordered[-3] if len(ordered) >= 3 else ordered[-1] / ordered[-2]
+    return float(f"{ordered[-1] * ratio:.3g}")
+
+
+def search_learning_rate(validation_loss: Callable[[float], float], learning_rates: Sequence[float],
+                         max_extensions: int = MAX_EXTENSIONS,
+                         log: Callable[[str], None] | None = None) -> dict[float, float]:
+    """``{rate: validation loss}`` for each of ``learning_rates``, in increasing order of rate; while the lowest
+    loss lies at an edge of the rates tried, one more rate past that edge (:func:`next_rate`), at most
+    ``max_extensions`` more. A single rate is tried alone (no edge to extend). The best is the lowest loss:
+    ``min(losses, key=losses.get)``; if it is still at an edge, the search stopped before finding a minimum."""
+    if not learning_rates:
+        raise ValueError("learning_rates: expected at least one")
+    log = log or (lambda line: None)
+    losses = {lr: float(validation_loss(lr)) for lr in sorted(set(learning_rates))}
+    for _ in range(max_extensions):
+        best, tried = min(losses, key=losses.get), sorted(losses)
+        if len(tried) < 2 or tried[0] < best < tried[-1]:
+            break
+        extra = next_rate(tried, upward=best == tried[-1])
+        log(f"best rate {best:g} at the edge of those tried: trying {extra:g}")
+        losses[extra] = float(validation_loss(extra))
+    return dict(sorted(losses.items()))
 
 
 def parameter_count(model: torch.nn.Module) -> int:
@@ -202,20 +271,31 @@ def _rounded(table: dict[str, list]) -> dict[str, list]:
 
 def sweep(seeds: Sequence[int], base: Seq2SeqConfig | None = None, learning_rates: Sequence[float] = LEARNING_RATES,
           test_strings: int = TEST_STRINGS, log: Callable[[str], None] | None = None,
-          progress_bar: bool = False) -> dict:
-    """Tune, then compare. First, on seed 0, the validation loss without and with attention at each of
-    ``learning_rates``; each model keeps its best. Then every row of :func:`sweep_rows` for every seed."""
+          progress_bar: bool = False, rows: Sequence[str] = DEFAULT_ROWS,
+          wide_hidden_size: int = WIDE_HIDDEN_SIZE) -> dict:
+    """Tune, then compare. First, on seed 0, the validation loss at each of ``learning_rates``
+    (:func:`search_learning_rate`, which extends the grid past an edge that holds the best) of each model
+    that ``rows`` take their rate from (:data:`TUNED_BY`); each keeps its best. Then every row of
+    :func:`sweep_rows` for every seed."""
     base, log = base or Seq2SeqConfig(), log or (lambda line: None)
+    rows = checked_rows(rows)
+    searches = list(dict.fromkeys(TUNED_BY[row] for row in rows))
+    table = labelled_rows(base, wide_hidden_size=wide_hidden_size)
     tuning, chosen = {}, {}
-    for attention, label in ((False, "no attention"), (True, "attention")):
-        for lr in learning_rates:
-            _, result = train(replace(base, attention=attention, lr=lr, seed=0), progress_bar=progress_bar)
-            tuning.setdefault(label, {})[repr(lr)] = round(result.best_validation, 5)
+    for searched in searches:
+        label, config = table[searched]
+
+        def validation_loss(lr, config=config, label=label):
+            _, result = train(replace(config, lr=lr, seed=0), progress_bar=progress_bar)
             log(f"{label}, lr {lr}: validation loss {result.best_validation:.4f}")
-        chosen[label] = min(learning_rates, key=lambda lr, label=label: tuning[label][repr(lr)])
-    rows = sweep_rows(base, chosen["no attention"], chosen["attention"])
+            return result.best_validation
+
+        losses = search_learning_rate(validation_loss, learning_rates, log=log)
+        tuning[label] = {repr(lr): round(loss, 5) for lr, loss in losses.items()}
+        chosen[label] = min(losses, key=losses.get)
+    labelled = labelled_rows(base, {searched: chosen[table[searched][0]] for searched in searches}, wide_hidden_size)
     runs = []
-    for label, config in rows.items():
+    for label, config in (labelled[row] for row in rows):
         for seed in seeds:
             record = run(replace(config, seed=seed), test_strings=test_strings, progress_bar=progress_bar)
             runs.append({"label": label, **record})

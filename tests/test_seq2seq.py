@@ -15,12 +15,17 @@ import torch
 from lstm_course import reversal
 from lstm_course.seq2seq import END, PAD, START, Seq2Seq, beam_search, general_attention, greedy_decode, sequence_loss
 from lstm_course.seq2seq_training import (
+    LEARNING_RATES,
+    MAX_EXTENSIONS,
+    WIDE_HIDDEN_SIZE,
     Seq2SeqConfig,
     accuracy_by_length,
     build_model,
     larger_hidden_size,
+    next_rate,
     parameter_count,
     score,
+    search_learning_rate,
     sweep_rows,
     train,
 )
@@ -235,6 +240,39 @@ def test_the_controls_are_what_their_labels_say():
     with_attention = parameter_count(build_model(attending))
     assert parameter_count(build_model(wider)) >= with_attention > parameter_count(build_model(
         Seq2SeqConfig(attention=False, hidden_size=hidden_size - 1)))
+    # the wide control: asked for by name, its own rate, everything else the plain model's
+    (label, wide), = sweep_rows(base, 0.03, 0.01, lr_wide=0.003, rows=["wide"]).items()
+    assert label == f"no attention, H = {WIDE_HIDDEN_SIZE} (wide)" and WIDE_HIDDEN_SIZE >= 4 * base.hidden_size
+    assert asdict(wide) == asdict(plain) | {"hidden_size": WIDE_HIDDEN_SIZE, "lr": 0.003}
+    assert parameter_count(build_model(wide)) > 5 * with_attention
+    assert list(sweep_rows(base, rows=["wide", "plain", "wide"])) == [label, "no attention"]
+
+
+@pytest.mark.parametrize("rows", [[], ["nope"], "wide"])
+def test_bad_rows_are_one_line_errors(rows):
+    with pytest.raises(ValueError, match="rows: expected some of plain, attention, matched, longer, wide"):
+        sweep_rows(Seq2SeqConfig(), rows=rows)
+
+
+def test_the_next_rate_continues_the_grid():
+    assert next_rate(LEARNING_RATES, upward=True) == 0.3 and next_rate([*LEARNING_RATES, 0.3], upward=True) == 1.0
+    assert next_rate(LEARNING_RATES, upward=False) == 3e-4 and next_rate([3e-4, *LEARNING_RATES], upward=False) == 1e-4
+    assert next_rate([0.01, 0.02], upward=True) == 0.04 and next_rate([0.01, 0.02], upward=False) == 0.005
+
+
+def test_the_search_extends_the_grid_past_an_edge_that_holds_the_best():
+    def loss_with_minimum_at(best):
+        return lambda lr: (math.log10(lr) - math.log10(best)) ** 2
+
+    tried = search_learning_rate(loss_with_minimum_at(0.02), LEARNING_RATES)
+    assert list(tried) == list(LEARNING_RATES)  # best inside the grid: nothing added
+    tried = search_learning_rate(loss_with_minimum_at(0.5), LEARNING_RATES)
+    assert list(tried) == [*LEARNING_RATES, 0.3, 1.0] and min(tried, key=tried.get) == 0.3  # now inside
+    tried = search_learning_rate(loss_with_minimum_at(2e-4), list(reversed(LEARNING_RATES)))
+    assert list(tried) == [1e-4, 3e-4, *LEARNING_RATES] and min(tried, key=tried.get) == 3e-4
+    tried = search_learning_rate(lambda lr: lr, LEARNING_RATES)  # no minimum: stops after MAX_EXTENSIONS
+    assert len(tried) == len(LEARNING_RATES) + MAX_EXTENSIONS and min(tried) == min(tried, key=tried.get)
+    assert list(search_learning_rate(lambda lr: 1.0, [0.01])) == [0.01]  # one rate: no edge to extend
 
 
 def test_the_command_runs_the_sweep_and_writes_its_file(tmp_path):
@@ -248,6 +286,22 @@ def test_the_command_runs_the_sweep_and_writes_its_file(tmp_path):
     assert [run["config"]["seed"] for run in printed["runs"]] == [0, 1] * 4
     first = printed["runs"][0]["accuracy"]
     assert set(first) == {"greedy", "beam", "teacher-forced"} and first["greedy"]["length"][-1] == 30
+
+
+def test_the_command_runs_the_wide_control_alone_with_its_own_rate_search(tmp_path):
+    out = tmp_path / "wide.json"
+    command = [sys.executable, "-m", "lstm_course", "seq2seq", "--seeds", "1", "--steps", "3", "--hidden-size", "8",
+               "--rows", "wide", "--wide-hidden-size", "12", "--learning-rates", "0.01", "0.03", "0.1",
+               "--test-strings", "2", "--quiet", "--out", str(out)]
+    subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True)
+    recorded = json.loads(out.read_text())
+    label = "no attention, H = 12 (wide)"
+    assert list(recorded["learning_rates"]) == list(recorded["chosen_learning_rates"]) == [label]
+    tried = [float(lr) for lr in recorded["learning_rates"][label]]
+    assert tried == sorted(tried) and {0.01, 0.03, 0.1} <= set(tried)
+    (run,) = recorded["runs"]
+    assert run["label"] == label and run["config"]["hidden_size"] == 12 and not run["config"]["attention"]
+    assert run["config"]["lr"] == recorded["chosen_learning_rates"][label]
 
 
 def test_the_command_refuses_bad_settings():
@@ -266,3 +320,18 @@ def test_the_recorded_comparison_is_the_documented_command():
         chosen = recorded["chosen_learning_rates"]
         row = sweep_rows(Seq2SeqConfig(), chosen["no attention"], chosen["attention"])[run["label"]]
         assert {**run["config"], "seed": 0} == {**asdict(row), "seed": 0}
+
+
+def test_the_recorded_wide_control_is_the_documented_command():
+    recorded = json.loads((ROOT / "results" / "seq2seq_wide_control.json").read_text())
+    assert recorded["command"] == ("python -m lstm_course seq2seq --seeds 5 --rows wide "
+                                   "--out results/seq2seq_wide_control.json")
+    main = json.loads((ROOT / "results" / "seq2seq_seed_runs.json").read_text())
+    assert recorded["base_config"] == main["base_config"] and recorded["test_strings_per_length"] == 256
+    ((label, rate),) = recorded["chosen_learning_rates"].items()
+    row = sweep_rows(Seq2SeqConfig(), lr_wide=rate, rows=["wide"])[label]
+    assert [run["config"]["seed"] for run in recorded["runs"]] == list(range(5))
+    assert all(run["label"] == label and {**run["config"], "seed": 0} == {**asdict(row), "seed": 0}
+               for run in recorded["runs"])
+    tried = [float(lr) for lr in recorded["learning_rates"][label]]
+    assert set(LEARNING_RATES) <= set(tried) and min(tried) < rate < max(tried)  # a minimum, not an edge
