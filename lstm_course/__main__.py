@@ -198,7 +198,7 @@ def _tagging(args: argparse.Namespace) -> dict:
     vocabulary, data = tagging.case_restoration_data(splits)
     test_categories = tagging.letter_categories(splits["test"])
     record = {"command": "python -m lstm_course " + shlex.join(args.argv), "machine": machine_description(),
-              "baselines": tagging_experiment.baselines(splits["test"]), "runs": []}
+              "baselines": tagging_experiment.baselines(splits["test"], splits["train"]), "runs": []}
     for settings in grid:
         for seed in args.seeds:
             for name in args.models:

@@ -21,6 +21,8 @@ on what follows it, a bidirectional one's can.
 
 from __future__ import annotations
 
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -244,6 +246,79 @@ def rule_predictions(text: str, look_ahead: bool = True) -> np.ndarray:
             starts_sentence = False
         elif character in ".!?\n":
             starts_sentence = True
+    return predictions
+
+
+PUNCTUATION = ".,;:!?"
+"""The marks that end the capitals of a line after a blank line, in :func:`strong_causal_predictions`."""
+
+WORD = re.compile(r"[^\W\d_]+")
+"""A word, for the lexicon: a run of letters (an apostrophe or a hyphen splits it)."""
+
+
+def strong_causal_predictions(text: str) -> np.ndarray:
+    """The causal rule, plus: a line that follows a blank line is in capitals up to its first punctuation mark.
+
+    ``text`` is lower-cased text; returns ``(len(text),)`` labels, :data:`IGNORE` at non-letters.
+    After a blank line (or at the start of ``text``) comes a speaker's name (``FIRST WITCH.``), a
+    heading (``ACT I.``) or a stage direction: every letter of that line is a capital until the
+    first of :data:`PUNCTUATION`, then :func:`rule_predictions` with ``look_ahead=False`` labels
+    the rest. Each label depends only on the letter and the text before it: no right context.
+    """
+    predictions = rule_predictions(text, look_ahead=False)
+    line_start, after_blank_line = 0, True
+    for line in text.split("\n"):
+        if after_blank_line:
+            for offset, character in enumerate(line):
+                if character in PUNCTUATION:
+                    break
+                if character.isalpha():
+                    predictions[line_start + offset] = UPPER
+        after_blank_line = not line.strip()
+        line_start += len(line) + 1
+    return predictions
+
+
+def word_casing_lexicon(train_text: str) -> dict[str, str]:
+    """Each word of the *training* text, lower-cased, mapped to its most frequent casing there.
+
+    The standard truecasing baseline (Lita et al., 2003): ``{"macbeth": "Macbeth", "the": "the", ...}``.
+    Words are runs of letters (:data:`WORD`); a tie goes to the casing seen first.
+    """
+    counts = defaultdict(Counter)
+    for match in WORD.finditer(train_text):
+        counts[match.group().lower()][match.group()] += 1
+    return {word: casings.most_common(1)[0][0] for word, casings in counts.items()}
+
+
+HEADING_LINE = re.compile(r"[^\W\d_][^\n.!?,;:]{0,40}\.")
+"""A short line that starts with a letter and ends with its only punctuation mark, a ``.``: ``first witch.``"""
+
+
+def lexicon_predictions(text: str, lexicon: dict[str, str]) -> np.ndarray:
+    """The look-ahead rule, plus the words' casings in ``lexicon``, plus the short lines after a blank line.
+
+    ``text`` is lower-cased text; returns ``(len(text),)`` labels, :data:`IGNORE` at non-letters.
+    A letter is a capital if :func:`rule_predictions` (one character of right context) says so, or
+    if it is one in its word's casing in ``lexicon`` (:func:`word_casing_lexicon` of the training
+    plays; a word not in it stays lower case), or if its line follows a blank line (or starts
+    ``text``) and is a :data:`HEADING_LINE`, a speaker's name such as ``first witch.``. Right
+    context: the lexicon reads to the end of the letter's word, the heading test to the end of its
+    line (at most 42 characters).
+    """
+    predictions = rule_predictions(text, look_ahead=True)
+    for match in WORD.finditer(text):
+        cased = lexicon.get(match.group(), match.group())
+        capitals = np.array([character.isupper() for character in cased])
+        span = predictions[match.start():match.end()]
+        span[capitals] = UPPER
+    line_start, after_blank_line = 0, True
+    for line in text.split("\n"):
+        if after_blank_line and HEADING_LINE.fullmatch(line):
+            letters = [line_start + offset for offset, character in enumerate(line) if character.isalpha()]
+            predictions[letters] = UPPER
+        after_blank_line = not line.strip()
+        line_start += len(line) + 1
     return predictions
 
 

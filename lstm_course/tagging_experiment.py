@@ -131,17 +131,27 @@ def run(name: str, seed: int, vocabulary_size: int, data: dict[str, tagging.Case
     return record
 
 
-def baselines(test_text: str) -> dict:
-    """Error rates on the test letters: "lower case" everywhere, and :func:`~lstm_course.tagging.rule_predictions`.
+def baselines(test_text: str, train_text: str | None = None) -> dict:
+    """Error rates on the test letters of the answers that need no training (no model, no gradient).
 
-    ``rule_error`` is the rule with its one character of right context (it decides "the word i" by
-    the character after the "i"), ``causal_rule_error`` the rule with none (``look_ahead=False``),
-    which a unidirectional tagger is to be compared with.
+    ``all_lower_case_error``: lower case everywhere. ``rule_error``:
+    :func:`~lstm_course.tagging.rule_predictions` with its one character of right context (it
+    decides "the word i" by the character after the "i"); ``causal_rule_error``: the same rule
+    with none (``look_ahead=False``); ``strong_causal_error``:
+    :func:`~lstm_course.tagging.strong_causal_predictions`, which adds the capitals after a blank
+    line and still reads no right context: these two are a unidirectional tagger's opponents.
+    Given ``train_text``, also ``lexicon_error``: :func:`~lstm_course.tagging.lexicon_predictions`
+    with the word lexicon of ``train_text`` (right context up to the end of the word and of the
+    line), a bidirectional tagger's opponent.
     """
     labels = tagging.case_labels(test_text)
     letters = labels != tagging.IGNORE
     lowered = tagging.lower_case(test_text)
-    errors = {name: float(np.mean(tagging.rule_predictions(lowered, look_ahead)[letters] != labels[letters]))
-              for name, look_ahead in (("rule_error", True), ("causal_rule_error", False))}
+    answers = {"rule_error": tagging.rule_predictions(lowered),
+               "causal_rule_error": tagging.rule_predictions(lowered, look_ahead=False),
+               "strong_causal_error": tagging.strong_causal_predictions(lowered)}
+    if train_text is not None:
+        answers["lexicon_error"] = tagging.lexicon_predictions(lowered, tagging.word_casing_lexicon(train_text))
+    errors = {name: float(np.mean(predicted[letters] != labels[letters])) for name, predicted in answers.items()}
     return {"letters": int(letters.sum()),
             "all_lower_case_error": float(np.mean(labels[letters] != tagging.LOWER)), **errors}

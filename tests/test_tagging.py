@@ -125,6 +125,38 @@ def test_the_rule_looks_one_character_ahead_only_for_the_word_i_and_the_causal_r
     assert tagging.rule_predictions("so i")[-1] == tagging.UPPER != tagging.rule_predictions("so in")[-2]
 
 
+def capitalised(text, labels):
+    return "".join(c.upper() if label == tagging.UPPER else c for c, label in zip(text, labels, strict=True))
+
+
+def test_the_strong_causal_rule_adds_capitals_after_a_blank_line_and_reads_no_right_context():
+    text = "first witch.\nwhen i come. is it?\n\nsecond witch, aside. go\nact i.\n\nexit"
+    predicted = tagging.strong_causal_predictions(text)
+    assert capitalised(text, predicted) == \
+        "FIRST WITCH.\nWhen i come. Is it?\n\nSECOND WITCH, aside. Go\nAct i.\n\nEXIT"
+    for end in range(1, len(text) + 1):  # causal: a letter's label is the same whatever follows it
+        assert np.array_equal(tagging.strong_causal_predictions(text[:end]), predicted[:end])
+
+
+def test_the_lexicon_keeps_each_words_most_frequent_casing_in_the_text_it_is_built_from():
+    lexicon = tagging.word_casing_lexicon("Macbeth and MACBETH. Macbeth's sword; the THE the O'er")
+    assert lexicon == {"macbeth": "Macbeth", "and": "and", "s": "s", "sword": "sword", "the": "the", "o": "O",
+                       "er": "er"}
+
+
+def test_the_lexicon_rule_uses_the_lexicon_the_rule_and_short_lines_after_a_blank_line():
+    lexicon = tagging.word_casing_lexicon("Macbeth met Banquo, and Rome.")
+    text = "first witch.\nwhere met macbeth, i think\n\nbanquo.\nthe rome of banquo.\n\nexit, pursued."
+    predicted = tagging.lexicon_predictions(text, lexicon)
+    assert capitalised(text, predicted) == \
+        "FIRST WITCH.\nWhere met Macbeth, I think\n\nBANQUO.\nThe Rome of Banquo.\n\nExit, pursued."
+    ahead = 42  # its right context: the end of the word, and of a line of at most 42 characters
+    for end in range(1, len(text) + 1):
+        labels = tagging.lexicon_predictions(text[:end] + "\n", lexicon)[:end]
+        start = max(0, end - ahead)  # letters at least `ahead` characters before the cut keep their labels
+        assert np.array_equal(labels[:start], predicted[:start])
+
+
 def test_letter_categories():
     text = "FIRST WITCH.\nI come, Graymalkin! i think\nand Macbeth"
     categories = tagging.letter_categories(text)
@@ -168,6 +200,9 @@ def test_one_run_records_the_right_context_curve_and_a_flat_one_for_a_unidirecti
     baselines = tagging_experiment.baselines(splits["test"])
     assert 0 < baselines["rule_error"] < baselines["all_lower_case_error"] < 1
     assert baselines["rule_error"] <= baselines["causal_rule_error"] < 1
+    assert 0 < baselines["strong_causal_error"] < 1 and "lexicon_error" not in baselines
+    with_lexicon = tagging_experiment.baselines(splits["test"], splits["train"])
+    assert 0 < with_lexicon["lexicon_error"] <= with_lexicon["rule_error"]
 
 
 def test_the_command_line_runs_the_grid_and_writes_its_record(tmp_path, capsys):
@@ -181,6 +216,7 @@ def test_the_command_line_runs_the_grid_and_writes_its_record(tmp_path, capsys):
     assert printed == json.loads(out.read_text())
     assert [(run["model"], run["seed"]) for run in printed["runs"]] == [("uni1", 0), ("bi2", 0)]
     assert printed["command"].startswith("python -m lstm_course tagging --corpus")
+    assert set(printed["baselines"]) >= {"strong_causal_error", "lexicon_error"}  # the lexicon from the training plays
     assert main(arguments) == 2  # an existing record is not replaced without --overwrite
     assert "already exists" in capsys.readouterr().err
 
