@@ -261,7 +261,13 @@ def _architectures(args: argparse.Namespace) -> dict:
     else:
         positive_int("--recall-steps", args.recall_steps)
         train["max_steps"], train["minutes"] = args.recall_steps, float("inf")
-        base |= {"steps": args.recall_steps, "max_delay": args.max_delay, "delays": args.delays}
+        base |= {"steps": args.recall_steps, "max_delay": args.max_delay, "delays": args.delays,
+                 "context_size": positive_int("--window", args.window)}
+        if args.test_window is not None:
+            positive_int("--test-window", args.test_window)
+            base["test_context_size"] = args.test_window
+        if args.forget_bias is not None:
+            base["forget_bias"] = args.forget_bias
     tasks = [base | {"architecture": name, "seed": seed, "lr": model_rates.get(name, lr)}
              for lr in args.lr for seed in args.seeds for name in args.architectures]
     record = {"command": "python -m lstm_course " + shlex.join(args.argv), "machine": machine_description(),
@@ -507,6 +513,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--max-delay", type=int, default=200, help="recall: longest delay trained on (default 200)")
     compare.add_argument("--delays", type=int, nargs="+", default=[10, 50, 100, 200, 300, 500, 1000],
                          help="recall: delays tested (default 10 50 100 200 300 500 1000)")
+    compare.add_argument("--window", type=int, default=128,
+                         help="recall: the Transformer's window in training and test, in positions (default 128)")
+    compare.add_argument("--test-window", type=int, metavar="N", help="recall: also score each Transformer with "
+                         "its window opened to N positions (ALiBi has no position weights)")
+    compare.add_argument("--forget-bias", type=float, help="recall: the LSTM's, minGRU's and minLSTM's forget bias "
+                         "(default: the models' own, 1)")
     compare.add_argument("--jobs", type=int, default=1, help="runs at once, one thread each (default 1)")
     compare.add_argument("--corpus", type=Path, help=corpus_help)
     compare.add_argument("--out", type=Path, help="also write the record to this JSON file, after every run")

@@ -121,22 +121,44 @@ def with_context_size(model, context_size: int):
 
 
 def recall_run(architecture: str, seed: int, steps: int, max_delay: int, delays, train_config: TrainConfig,
-               context_size: int = 128, progress_bar: bool = False) -> dict:
-    """Train ``architecture`` on recall episodes with delays ``1 .. max_delay``; its accuracy at each of ``delays``."""
+               context_size: int = 128, progress_bar: bool = False, test_context_size: int | None = None,
+               forget_bias: float | None = None) -> dict:
+    """Train ``architecture`` on recall episodes with delays ``1 .. max_delay``; its accuracy at each of ``delays``.
+
+    ``context_size``: the Transformer's window in training and in the test. ``test_context_size``: a
+    Transformer is also scored with its window opened to that many positions (:func:`with_context_size`),
+    as ``"accuracy_opened"``. ``forget_bias``: the LSTM's, minGRU's and minLSTM's (default: the model's, 1).
+    """
     train_text = recall_task.text_of_size(train_config.batch_size * train_config.bptt * steps // 2, max_delay, seed)
     validation_text = recall_task.text_of_size(50_000, max_delay, 10_000 + seed)
     vocabulary = Vocabulary.from_text(train_text)
     model_config = (matched_config(architecture, len(vocabulary), context_size) if architecture != "lstm"
                     else dict(LSTM_MODEL))
+    if forget_bias is not None and architecture != "transformer":
+        model_config["forget_bias"] = forget_bias
     started = time.perf_counter()
     model, vocabulary, result = train(train_text, validation_text, train_config, model_config,
                                       progress_bar=progress_bar)
+    train_seconds = time.perf_counter() - started
     accuracy = {str(delay): recall_task.recall_accuracy(model, vocabulary, delay, seed=20_000 + seed)
                 for delay in delays}
-    return {"architecture": architecture, "seed": seed, "model": model_config, "max_delay": max_delay,
-            "steps": result.steps, "seconds": round(time.perf_counter() - started, 1),
-            "validation_nats": round(result.best_validation_nats, 4), "accuracy": accuracy,
-            "longest_recalled": longest_recalled(accuracy)}
+    record = {"architecture": architecture, "seed": seed, "model": model_config, "max_delay": max_delay,
+              "steps": result.steps, "seconds": round(time.perf_counter() - started, 1),
+              "train_seconds": round(train_seconds, 1),
+              "validation_nats": round(result.best_validation_nats, 4), "accuracy": accuracy,
+              "longest_recalled": longest_recalled(accuracy),
+              "history": [[entry["step"], entry["seconds"], round(entry["validation_nats"], 4)]
+                          for entry in result.history]}  # (step, seconds, validation nats) at each validation
+    if test_context_size is not None and architecture == "transformer":
+        opened = with_context_size(model, test_context_size)
+        # A window that holds every tested line sees the same positions read 128 at a time as one at a time.
+        chunk = 128 if max(delays) + 16 <= test_context_size else 1
+        record["test_context_size"], record["test_chunk"] = test_context_size, chunk
+        record["accuracy_opened"] = {
+            str(delay): recall_task.recall_accuracy(opened, vocabulary, delay, seed=20_000 + seed, chunk=chunk)
+            for delay in delays}
+        record["longest_recalled_opened"] = longest_recalled(record["accuracy_opened"])
+    return record
 
 
 def longest_recalled(accuracy: dict, threshold: float = 0.9) -> int | None:
@@ -154,7 +176,8 @@ def run_task(task: dict) -> dict:
 
     ``task``: ``{"kind": "lm" | "recall", "architecture", "seed", "lr", "train": TrainConfig fields,
     ...}``; ``"lm"`` also takes the corpus ``"splits"``, ``"recall"`` its ``"steps"``, ``"max_delay"``
-    and ``"delays"``.
+    and ``"delays"``, and optionally ``"context_size"``, ``"test_context_size"`` and ``"forget_bias"``
+    (:func:`recall_run`).
     """
     set_threads(1)
     train_config = TrainConfig(**(task["train"] | {"seed": task["seed"], "lr": task["lr"], "threads": 1}))
@@ -162,7 +185,9 @@ def run_task(task: dict) -> dict:
         return run(task["architecture"], task["splits"], train_config,
                    test_chars=task.get("test_chars")) | {"seed": task["seed"]}
     return recall_run(task["architecture"], task["seed"], task["steps"], task["max_delay"], task["delays"],
-                      train_config) | {"lr": task["lr"]}
+                      train_config, context_size=task.get("context_size", 128),
+                      test_context_size=task.get("test_context_size"),
+                      forget_bias=task.get("forget_bias")) | {"lr": task["lr"]}
 
 
 def run_all(tasks: list[dict], jobs: int = 1, done=None) -> list[dict]:

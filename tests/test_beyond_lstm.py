@@ -292,10 +292,29 @@ def test_the_command_trains_every_architecture_and_writes_its_file(tmp_path):
     assert run["steps"] == 2 and set(run["accuracy"]) == {"3", "30"}
 
 
+def test_the_recall_command_opens_the_transformers_window_and_sets_the_forget_bias(tmp_path):
+    out = tmp_path / "recall.json"
+    common = ["--task", "recall", "--seeds", "0", "--batch-size", "2", "--bptt", "8", "--eval-every", "2",
+              "--validation-chars", "200", "--recall-steps", "2", "--max-delay", "5", "--quiet"]
+    assert main(["architectures", "--architectures", "transformer", "mingru", "--window", "16", "--test-window", "64",
+                 "--forget-bias", "3", "--delays", "3", "30", "--out", str(out), *common]) == 0
+    transformer, mingru = json.loads(out.read_text())["runs"]
+    assert transformer["model"]["context_size"] == 16 and "forget_bias" not in transformer["model"]
+    assert transformer["test_context_size"] == 64 and set(transformer["accuracy_opened"]) == {"3", "30"}
+    assert transformer["test_chunk"] == 128  # 30 + 16 <= 64: every tested line fits in the opened window
+    assert [step for step, _, _ in transformer["history"]] == [2]
+    assert mingru["model"]["forget_bias"] == 3.0 and "accuracy_opened" not in mingru
+    assert main(["architectures", "--architectures", "transformer", "--test-window", "40", "--delays", "3", "30",
+                 "--out", str(out), "--overwrite", *common]) == 0
+    assert json.loads(out.read_text())["runs"][0]["test_chunk"] == 1  # a line longer than the window: one at a time
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["--model-lr", "gpt=0.1"], "--model-lr: expected NAME=RATE with NAME one of"),
     (["--lr", "0.1", "0.2", "--model-lr", "lstm=0.1"], "--model-lr: give one --lr with it"),
     (["--jobs", "0"], "--jobs: expected a positive integer"),
+    (["--task", "recall", "--test-window", "0"], "--test-window: expected a positive integer"),
+    (["--task", "recall", "--window", "0"], "--window: expected a positive integer"),
 ])
 def test_the_command_refuses_bad_settings_in_one_line(arguments, message, capsys):
     assert main(["architectures", "--max-steps", "1", *arguments]) == 2
