@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_course.forecasters import fit_autoregression, iterate_autoregression
+from lstm_course.forecasters import AutoregressiveForecaster
 from lstm_course.validation import positive_int
 
 
@@ -65,20 +65,19 @@ class AnomalyPersistenceForecaster(SeasonalMeanForecaster):
 
 
 class AnomalyAutoregressiveForecaster(SeasonalMeanForecaster):
-    """AR(p) on the anomalies, by least squares, iterated; the seasonal means added back. ``context = order``."""
+    """AR(p) on the anomalies (:class:`~lstm_course.forecasters.AutoregressiveForecaster`); the seasonal means
+    added back. ``context = order``."""
 
     def __init__(self, season: int, order: int):
         super().__init__(season)
-        self.order = self.context = positive_int("order", order)
-        self.coefficients = None
+        self.autoregression = AutoregressiveForecaster(order)
+        self.order = self.context = self.autoregression.order
 
     def fit(self, past: np.ndarray) -> None:
         super().fit(past)
-        anomalies = past - self.means[np.arange(len(past)) % self.season]
-        self.coefficients = fit_autoregression(anomalies, self.order)
+        self.autoregression.fit(past - self.means[np.arange(len(past)) % self.season])  # on the anomalies
 
     def forecast(self, contexts: np.ndarray, horizon: int, origins: np.ndarray) -> np.ndarray:
         origins = np.asarray(origins)
-        positions = (origins[:, None] - self.order + np.arange(self.order)) % self.season  # the contexts' months
-        anomalies = contexts[:, -self.order:] - self.means[positions]
-        return self._means_ahead(origins, horizon) + iterate_autoregression(self.coefficients, anomalies, horizon)
+        anomalies = contexts[:, -self.order:] - self._means_ahead(origins - self.order, self.order)  # contexts
+        return self._means_ahead(origins, horizon) + self.autoregression.forecast(anomalies, horizon)

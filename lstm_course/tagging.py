@@ -249,6 +249,16 @@ def rule_predictions(text: str, look_ahead: bool = True) -> np.ndarray:
     return predictions
 
 
+def lines_of(text: str):
+    """Each line of ``text`` as ``(start, line, follows_blank_line)``: its first index, its characters
+    without the newline, and whether the line before it was blank (true for the first line)."""
+    start, follows_blank_line = 0, True
+    for line in text.split("\n"):
+        yield start, line, follows_blank_line
+        follows_blank_line = not line.strip()
+        start += len(line) + 1
+
+
 PUNCTUATION = ".,;:!?"
 """The marks that end the capitals of a line after a blank line, in :func:`strong_causal_predictions`."""
 
@@ -266,16 +276,13 @@ def strong_causal_predictions(text: str) -> np.ndarray:
     the rest. Each label depends only on the letter and the text before it: no right context.
     """
     predictions = rule_predictions(text, look_ahead=False)
-    line_start, after_blank_line = 0, True
-    for line in text.split("\n"):
+    for line_start, line, after_blank_line in lines_of(text):
         if after_blank_line:
             for offset, character in enumerate(line):
                 if character in PUNCTUATION:
                     break
                 if character.isalpha():
                     predictions[line_start + offset] = UPPER
-        after_blank_line = not line.strip()
-        line_start += len(line) + 1
     return predictions
 
 
@@ -312,13 +319,10 @@ def lexicon_predictions(text: str, lexicon: dict[str, str]) -> np.ndarray:
         capitals = np.array([character.isupper() for character in cased])
         span = predictions[match.start():match.end()]
         span[capitals] = UPPER
-    line_start, after_blank_line = 0, True
-    for line in text.split("\n"):
+    for line_start, line, after_blank_line in lines_of(text):
         if after_blank_line and HEADING_LINE.fullmatch(line):
             letters = [line_start + offset for offset, character in enumerate(line) if character.isalpha()]
             predictions[letters] = UPPER
-        after_blank_line = not line.strip()
-        line_start += len(line) + 1
     return predictions
 
 
@@ -335,8 +339,7 @@ def letter_categories(text: str) -> np.ndarray:
     letter.
     """
     categories = np.full(len(text), -1, dtype=np.int64)
-    line_start = 0
-    for line in text.split("\n"):
+    for line_start, line, _ in lines_of(text):
         letters = [character for character in line if character.isalpha()]
         all_capitals = len(letters) >= 2 and all(character.isupper() for character in letters)
         first_letter = True
@@ -357,7 +360,6 @@ def letter_categories(text: str) -> np.ndarray:
                 category = 4
             categories[line_start + offset] = category
             first_letter = False
-        line_start += len(line) + 1
     return categories
 
 
