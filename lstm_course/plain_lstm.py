@@ -1,8 +1,8 @@
 """The LSTM cell as its equations read: the textbook version, shown before any other.
 
-    z_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh      the four gates' pre-activations, stacked i, f, g, o
-    i_t = sigmoid(z_t[i])   input gate              f_t = sigmoid(z_t[f])   forget gate
-    g_t = tanh(z_t[g])      candidate               o_t = sigmoid(z_t[o])   output gate
+    a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh      the four gates' pre-activations, stacked i, f, g, o
+    i_t = sigmoid(a_t[i])   input gate              f_t = sigmoid(a_t[f])   forget gate
+    g_t = tanh(a_t[g])      candidate               o_t = sigmoid(a_t[o])   output gate
     c_t = f_t * c_{t-1} + i_t * g_t                 h_t = o_t * tanh(c_t)
 
 Shapes: ``x_t`` is ``(B, D)``; ``h`` and ``c`` are ``(B, H)``; ``W_ih`` is ``(4H, D)``, ``W_hh``
@@ -17,19 +17,19 @@ from __future__ import annotations
 import numpy as np
 
 
-def sigmoid(z):
-    """The logistic function ``1 / (1 + exp(-z))``: a fraction in (0, 1)."""
-    return 1 / (1 + np.exp(-z))
+def sigmoid(a):
+    """The logistic function ``1 / (1 + exp(-a))``: a fraction in (0, 1)."""
+    return 1 / (1 + np.exp(-a))
 
 
 def lstm_gates(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
     """The four gates ``(i, f, g, o)``, each ``(B, H)``, from ``x_t`` ``(B, D)`` and ``h_prev`` ``(B, H)``."""
     H = h_prev.shape[1]
-    z = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh  # (B, 4H): every gate's pre-activation at once
-    i = sigmoid(z[:, 0 * H:1 * H])  # input gate: how much to write
-    f = sigmoid(z[:, 1 * H:2 * H])  # forget gate: how much to keep
-    g = np.tanh(z[:, 2 * H:3 * H])  # candidate: what to write
-    o = sigmoid(z[:, 3 * H:4 * H])  # output gate: how much to show
+    a = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh  # (B, 4H): every gate's pre-activation at once
+    i = sigmoid(a[:, 0 * H:1 * H])  # input gate: how much to write
+    f = sigmoid(a[:, 1 * H:2 * H])  # forget gate: how much to keep
+    g = np.tanh(a[:, 2 * H:3 * H])  # candidate: what to write
+    o = sigmoid(a[:, 3 * H:4 * H])  # output gate: how much to show
     return i, f, g, o
 
 

@@ -1,6 +1,6 @@
 """The vanilla (Elman) RNN as its equation reads: the textbook version, shown before any other.
 
-    h_t = tanh(z_t),    z_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
+    h_t = tanh(a_t),    a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
 
 Shapes: ``x_t`` is ``(B, D)``, ``h`` is ``(B, H)``, ``W_ih`` is ``(H, D)``, ``W_hh`` is ``(H, H)``,
 ``b_ih`` and ``b_hh`` are ``(H,)``; a sequence ``x`` is ``(T, B, D)``, time first. No checks, no
@@ -39,10 +39,10 @@ def rnn_backward(d_hs, x, h0, hs, W_ih, W_hh):
     d_h_next = np.zeros_like(h0)  # dL/dh_t through step t + 1; nothing comes after the last step
     for t in reversed(range(len(x))):
         h_prev = hs[t - 1] if t > 0 else h0
-        d_z = (d_hs[t] + d_h_next) * (1 - hs[t] ** 2)  # through the tanh: tanh'(z) = 1 - tanh(z)^2
-        d_W_ih += d_z.T @ x[t]
-        d_W_hh += d_z.T @ h_prev
-        d_b += d_z.sum(axis=0)
-        d_x[t] = d_z @ W_ih
-        d_h_next = d_z @ W_hh  # what h_{t-1} receives: the step back in time
+        d_a = (d_hs[t] + d_h_next) * (1 - hs[t] ** 2)  # through the tanh: tanh'(a) = 1 - tanh(a)^2
+        d_W_ih += d_a.T @ x[t]
+        d_W_hh += d_a.T @ h_prev
+        d_b += d_a.sum(axis=0)
+        d_x[t] = d_a @ W_ih
+        d_h_next = d_a @ W_hh  # what h_{t-1} receives: the step back in time
     return dict(x=d_x, h0=d_h_next, W_ih=d_W_ih, W_hh=d_W_hh, b_ih=d_b, b_hh=d_b.copy())
