@@ -263,13 +263,23 @@ def _draw_lstm(sketch: _Sketch, shown: set[str], peephole=False, coupled=False, 
 
 
 def _draw_lstm_gradient_paths(sketch, at):
-    """The two ways back from c_t to the past: the carousel, and through h_{t-1} and the weights W_hh."""
+    """The ways back from c_t to the past: the carousel, and through the gates, W_hh and h_{t-1}.
+
+    The second is drawn twice: from the forget gate's product (``∂c_t/∂f_t = c_{t-1}``, the route that grows
+    with the stored value) and from the write ``i_t g_t``; both end below the gates, at ``h_{t-1}``.
+    """
     sketch.line([at(13.6, 7.0), at(-1.4, 7.0)], GRADIENT_COLOUR, width=2, dashed=True, zorder=4, bridge=True)
     sketch.text(at(4.9, 7.45), "along the carousel: $\\partial c_t / \\partial c_{t-1} = f_t$"
                                " (no weights, no squashing)", colour=GRADIENT_COLOUR, size=9)
     # From c_t back into the gates that wrote it, below them through W_hh, out to h_{t-1}.
     sketch.line([at(6.45, _CAROUSEL_Y - 0.2), at(7.2, _CAROUSEL_Y - 0.2), at(7.2, 2.05), at(-1.5, 2.05)],
                 GRADIENT_COLOUR, width=2, dashed=True, zorder=4, bridge=True)
+    # From the forget gate's product down through f_t: its gradient is c_{t-1} times the one reaching c_t.
+    forget_x = _GATE_X["f"] + 0.95
+    sketch.line([at(_GATE_X["f"] + 0.2, _CAROUSEL_Y - 0.25), at(forget_x, _CAROUSEL_Y - 0.25), at(forget_x, 2.2)],
+                GRADIENT_COLOUR, width=2, dashed=True, zorder=4, bridge=True)
+    sketch.text(at(0.2, 4.95), "via $f_t$:\n$\\partial c_t / \\partial f_t = c_{t-1}$", colour=GRADIENT_COLOUR,
+                size=8.5, ha="left")
     sketch.text(at(-1.6, 3.1), "through the gates,\nσ′, tanh′ and $W_{hh}$\nto $h_{t-1}$ (gone\nwhen $W_{hh} = 0$)",
                 colour=GRADIENT_COLOUR, size=8.5, ha="left")
 
@@ -294,7 +304,7 @@ def lstm_cell(highlight=None, gradient_paths: bool = False, peephole: bool = Fal
 
     ``highlight``: the parts a chapter is about, some of :data:`LSTM_PARTS` (a gate, ``"c"`` for the
     cell state, ``"h"`` for the hidden state); the rest is faded. ``None`` draws all in full colour.
-    ``gradient_paths`` adds the two backward paths of chapter 4; ``peephole`` and ``coupled`` draw
+    ``gradient_paths`` adds chapter 4's backward paths (the carousel, and through the gates to ``h_{t-1}``); ``peephole`` and ``coupled`` draw
     those variants (chapter 9).
     """
     shown = _parts(highlight, LSTM_PARTS)
@@ -314,8 +324,10 @@ def lstm_cell(highlight=None, gradient_paths: bool = False, peephole: bool = Fal
     if coupled:
         alt += " The input gate is replaced by 1 − f_t."
     if gradient_paths:
-        alt += (" Two dashed purple arrows point backwards: along the cell state, where each step multiplies the "
-                "gradient by f_t only, and along the bottom through h_{t-1}, the gates and the weights W_hh.")
+        alt += (" Dashed purple arrows point backwards: along the cell state, where each step multiplies the "
+                "gradient by f_t only; and from the cell state down through the gates, the weights W_hh and "
+                "h_{t-1}, once from the write i_t g_t and once through the forget gate, whose gradient is the "
+                "stored value c_{t-1} times the gradient reaching c_t.")
     height = 8.6 if gradient_paths else 8.2
     return _render(lambda sketch: _draw_lstm(sketch, shown, peephole, coupled, gradient_paths), (7.8, height), alt)
 

@@ -248,3 +248,11 @@ def test_the_notation_page_lists_the_palettes_colours():
                 "the GRU's reset gate": palette.GRU_GATE_COLOURS["r"], "cell state": palette.CELL_COLOUR,
                 "hidden state": palette.HIDDEN_COLOUR, "gradients": palette.GRADIENT_COLOUR}
     assert rows == expected
+
+
+def test_the_gradient_paths_include_the_forget_gates_route():
+    # Chapter 4 blames the route through f_t (its gradient is c_{t-1} times the one at c_t) for the growth at bias 3.
+    paths, plain = diagrams.lstm_cell(gradient_paths=True), diagrams.lstm_cell()
+    assert any("partial f_t = c_{t-1}" in label for label in paths.labels)
+    assert not any("partial f_t" in label for label in plain.labels)
+    assert "through the forget gate" in paths.alt
