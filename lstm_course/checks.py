@@ -207,9 +207,9 @@ def check_forget_gate_backward(forget_gate_backward: Callable, seed: int = 0, ve
 
 
 def check_write_backward(write_backward: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``write_backward(d_write, z_i, z_g) -> {"z_i": ..., "z_g": ...}`` for ``sigmoid(z_i) * tanh(z_g)``."""
+    """Check ``write_backward(d_write, a_i, a_g) -> {"a_i": ..., "a_g": ...}`` for ``sigmoid(a_i) * tanh(a_g)``."""
     return _check("write_backward", write_backward,
-                  gradients_of(lambda z_i, z_g: sigmoid(z_i) * np.tanh(z_g), "d_write"), seed, verbose, **NUMERICAL)
+                  gradients_of(lambda a_i, a_g: sigmoid(a_i) * np.tanh(a_g), "d_write"), seed, verbose, **NUMERICAL)
 
 
 def check_cell_update_backward(cell_update_backward: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:

@@ -85,7 +85,7 @@ def _forget_gate_backward(rng):
 
 
 def _write_backward(rng):
-    return [normal_trial(rng, f"B={B}, H={H}", d_write=(B, H), z_i=(B, H), z_g=(B, H)) for B, _, H in SIZES]
+    return [normal_trial(rng, f"B={B}, H={H}", d_write=(B, H), a_i=(B, H), a_g=(B, H)) for B, _, H in SIZES]
 
 
 def _cell_update_backward(rng):

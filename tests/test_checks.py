@@ -46,7 +46,7 @@ WRONG_ANSWERS = {
     "complex_step_gradient": lambda f, x, h:  # central differences: good to 1e-10, not 1e-12
         np.array([(f(x + e) - f(x - e)) / 2e-5 for e in 1e-5 * np.eye(x.size).reshape(-1, *x.shape)]).reshape(x.shape),
     "forget_gate_backward": changed("forget_gate_backward", b_hf=lambda kwargs, value: 0 * value),
-    "write_backward": changed("write_backward", z_g=lambda kwargs, value: kwargs["d_write"] * sigmoid(kwargs["z_i"])),
+    "write_backward": changed("write_backward", a_g=lambda kwargs, value: kwargs["d_write"] * sigmoid(kwargs["a_i"])),
     "cell_update_backward": changed("cell_update_backward", c_prev=lambda kwargs, value: kwargs["d_c"]),
     "hidden_state_backward": changed("hidden_state_backward",
                                      cell_state=lambda kwargs, value: kwargs["d_h"] * kwargs["output_gate"]),
