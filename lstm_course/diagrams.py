@@ -780,12 +780,14 @@ def data_parallelism(world_size: int = 2) -> Diagram:
     if not isinstance(world_size, int) or not 2 <= world_size <= 4:
         raise ValueError(f"world_size: expected an integer from 2 to 4, got {world_size!r}")
 
+    mean = "$\\overline{\\delta\\theta}$"  # the gradients averaged over the processes
+
     def draw(sketch):
         grey = HIDDEN_COLOUR
         shard_colours = [tint(grey, 0.15 + 0.25 * r) for r in range(world_size)]
         total_height = world_size * 1.9
         sketch.text((-0.9, total_height + 0.2),
-                    "the text as $B \\cdot W$ streams ($W$ = world_size processes): one shard of $B$ per process",
+                    "the text as $B \\cdot R$ streams ($R$ = world_size processes): one shard of $B$ per process",
                     size=9, ha="left")
         rows = [total_height - 1.0 - r * 1.9 for r in range(world_size)]
         for r in range(world_size):
@@ -797,19 +799,20 @@ def data_parallelism(world_size: int = 2) -> Diagram:
             sketch.box((3.6, y), (3.0, 1.3), f"process {r}\ncopy of the model\nforward + backward", grey,
                        fill=tint(CELL_COLOUR, 0.12), text_size=7.5, line_width=1.5)
             sketch.line([(5.15, y), (6.3, y)], GRADIENT_COLOUR, width=1.5, dashed=True)
-            sketch.text((5.7, y + 0.3), f"$g_{r}$", colour=GRADIENT_COLOUR, size=10)
+            sketch.text((5.7, y + 0.3), f"$\\delta\\theta_{r}$", colour=GRADIENT_COLOUR, size=10)
             sketch.line([(8.5, y), (9.6, y)], GRADIENT_COLOUR, width=1.5, dashed=True)
-            sketch.text((9.05, y + 0.3), "$\\bar g$", colour=GRADIENT_COLOUR, size=10)
-            sketch.box((11.1, y), (2.8, 1.3), "optimiser step\nwith $\\bar g$: weights\nstay identical", grey,
+            sketch.text((9.05, y + 0.3), mean, colour=GRADIENT_COLOUR, size=10)
+            sketch.box((11.1, y), (2.8, 1.3), f"optimiser step\nwith {mean}: weights\nstay identical", grey,
                        fill=BACKGROUND, text_size=7.5, line_width=1.5)
         sketch.box((7.4, sum(rows) / world_size), (2.1, rows[0] - rows[-1] + 1.3),
-                   "all-reduce\n$\\bar g = \\frac{1}{W}\\sum_r g_r$\n(gloo on CPU,\nnccl on GPU)", GRADIENT_COLOUR,
-                   fill=tint(GRADIENT_COLOUR, 0.1), text_size=8, line_width=1.5)
+                   f"all-reduce\n{mean[:-1]} = \\frac{{1}}{{R}}\\sum_r \\delta\\theta_r$\n(gloo on CPU,\nnccl on GPU)",
+                   GRADIENT_COLOUR, fill=tint(GRADIENT_COLOUR, 0.1), text_size=8, line_width=1.5)
 
-    alt = (f"Data parallelism with W = {world_size} processes. The text is cut into B times W streams; process r takes "
+    alt = (f"Data parallelism with R = {world_size} processes. The text is cut into B times R streams; process r takes "
            "streams rB to (r+1)B − 1. Each process holds a copy of the model with the same weights, runs forward "
-           "and backward on its own shard and gets gradients g_r. One all-reduce averages them into ḡ (gloo on "
-           "CPUs, nccl on GPUs), and every process takes the same optimiser step, so the copies stay identical.")
+           "and backward on its own shard and gets gradients δθ_r (θ: all the weights). One all-reduce averages "
+           "them (gloo on CPUs, nccl on GPUs), and every process takes the same optimiser step, so the copies stay "
+           "identical.")
     return _render(draw, (7.8, 0.9 + 0.95 * world_size), alt)
 
 
@@ -865,22 +868,22 @@ def encoder_decoder(attention: bool = False) -> Diagram:
             return
         # One step's attention: every encoder state, weighted, into the context; with h_t into the output.
         colour, x_t = ATTENTION_COLOUR, decoder_x[attended_step]
-        mix_y, combine_y, mix_width = 4.3, 5.6, 1.9
+        mix_x, mix_y, combine_y, mix_width = x_t - 0.75, 4.3, 5.6, 2.2
         for k, (x, weight) in enumerate(zip(encoder_x, _EXAMPLE_WEIGHTS, strict=True)):
             level = mix_y + 0.3 - 0.2 * k  # the first letter's line highest: no two lines cross
-            sketch.line([(x, box_y + box[1] / 2), (x, level), (x_t - 0.55 - mix_width / 2, level)], colour,
+            sketch.line([(x, box_y + box[1] / 2), (x, level), (mix_x - mix_width / 2, level)], colour,
                         width=0.8 + 5 * weight, zorder=2)
             sketch.text((x + 0.12, 2.85), f"{weight:.2f}", colour=colour, size=8, ha="left")
-        sketch.text((encoder_x[0] - 0.9, 2.9), "$a_t(s)$\n(illustrative)", colour=colour, size=9, ha="right")
-        sketch.box((x_t - 0.55, mix_y), (mix_width, 0.9), "$c_t = \\sum_s a_t(s)\\,\\bar h_s$", colour,
-                   fill=tint(colour, 0.1), text_size=8, line_width=1.5)
+        sketch.text((encoder_x[0] - 0.9, 2.9), "$\\alpha_t(s)$\n(illustrative)", colour=colour, size=9, ha="right")
+        sketch.box((mix_x, mix_y), (mix_width, 0.9), "$\\mathrm{ctx}_t = \\sum_s \\alpha_t(s)\\,\\bar h_s$",
+                   colour, fill=tint(colour, 0.1), text_size=7.5, line_width=1.5)
         sketch.line([(x_t + 0.25, box_y + box[1] / 2), (x_t + 0.25, combine_y - 0.35)], grey, width=1.5)
         sketch.text((x_t + 0.35, 3.0), "$h_t$", colour=grey, size=10, ha="left")
         sketch.line([(x_t - 0.55, mix_y + 0.45), (x_t - 0.55, combine_y - 0.35)], colour, width=1.5)
-        sketch.box((x_t, combine_y), (2.6, 0.7), "$\\tilde h_t = \\tanh(W_c [c_t; h_t])$", grey, fill=BACKGROUND,
-                   text_size=8, line_width=1.5)
+        sketch.box((x_t, combine_y), (3.0, 0.7), "$\\tilde h_t = \\tanh(W_c [\\mathrm{ctx}_t; h_t])$", grey,
+                   fill=BACKGROUND, text_size=8, line_width=1.5)
         sketch.line([(x_t, combine_y + 0.35), (x_t, output_y)], grey, width=1.5)
-        weights_label = "weights $a_t(s) = \\mathrm{softmax}_s(h_t^\\top W_a \\bar h_s)$"
+        weights_label = "weights $\\alpha_t(s) = \\mathrm{softmax}_s(h_t^\\top W_a \\bar h_s)$"
         sketch.text((encoder_x[0] - 0.3, mix_y + 0.75), weights_label, colour=colour, size=8, ha="left")
 
     alt = (f"The LSTM encoder-decoder reversing '{source}'. Left, the encoder: an LSTM reads the letters "
@@ -891,8 +894,8 @@ def encoder_decoder(attention: bool = False) -> Diagram:
         alt += (f" With attention: at the third decoder step, lines from all {len(source)} encoder states, as thick as "
                 f"their weights (illustrative values, not a trained model's: "
                 f"{', '.join(f'{weight:.2f}' for weight in _EXAMPLE_WEIGHTS)}, most on the source's 's'), join in "
-                "the context c_t, the weighted sum of the encoder states; c_t and the decoder's state h_t together "
-                "give h~_t = tanh(W_c [c_t; h_t]), which gives the output 's'. Every step does the same with its own "
+                "the context ctx_t, the weighted sum of the encoder states; ctx_t and the decoder's state h_t together "
+                "give h~_t = tanh(W_c [ctx_t; h_t]), which gives the output 's'. Every step does the same with its own "
                 "weights.")
     else:
         alt += " Everything the decoder knows about the source passes through that one state."
@@ -1040,7 +1043,7 @@ def what_each_model_keeps(steps: int = 5) -> Diagram:
                     arrow=False, dashed=True)
         sketch.text((left - 0.1, base + gate_y), "all at once", colour=grey, size=7.5, ha="right")
         for t, x in enumerate(xs, start=1):
-            for dx, name, colour in ((-0.24, "a", keep), (0.24, "b", write)):
+            for dx, name, colour in ((-0.24, "\\lambda", keep), (0.24, "\\beta", write)):
                 sketch.box((x + dx, base + gate_y), (0.44, 0.4), f"${name}_{t}$", colour, text_size=7.5,
                            rounding=0.03, line_width=1)
                 sketch.line([(x + dx, base + gate_y + 0.2), (x + dx, base + cell_y - 0.3)], colour, width=1.2)
@@ -1051,7 +1054,7 @@ def what_each_model_keeps(steps: int = 5) -> Diagram:
         sketch.line([(last + cell[0] / 2, base + cell_y), (last + 1.3, base + cell_y)], grey, width=1.5)
         sketch.text((last + 1.4, base + cell_y), f"$h_{steps}$", colour=grey, size=8, ha="left")
         sketch.text((middle, base + cell_y + 0.9), "state h: the same size; gates read $x_t$ only, so all steps' "
-                    "gates are computed at once\nand $h_t = a_t h_{t-1} + b_t$ runs as a scan", size=8.5)
+                    "gates are computed at once\nand $h_t = \\lambda_t h_{t-1} + \\beta_t$ runs as a scan", size=8.5)
 
     alt = (f"Three language models reading the same {steps} characters x_1 to x_{steps}, one row each, and what each "
            "keeps of the past. Top, the LSTM: a row of cells unrolled in time; between neighbouring cells two arrows "
@@ -1061,9 +1064,9 @@ def what_each_model_keeps(steps: int = 5) -> Diagram:
            f"per character read so far, 1 at the first step and {steps} at the last, so it grows with the text (up to "
            "the window); indigo lines from the query at the last step reach every cached entry, positions 1 to "
            f"{steps}, none later. Bottom, minGRU and minLSTM: a row of cells with one state arrow h (grey), the same "
-           "size at every step; the gates below the cells, the keep coefficient a_t (blue) and the written value b_t "
+           "size at every step; the gates below the cells, the keep coefficient λ_t (blue) and the written value β_t "
            "(orange), read x_t only, inside a dashed box marking that all steps' gates are computed at once; "
-           "h_t = a_t h_{t-1} + b_t then runs along the row as a scan.")
+           "h_t = λ_t h_{t-1} + β_t then runs along the row as a scan.")
     # Scaled so that the drawing with its titles and notes (about T + 6 units wide) fills 7.8 inches.
     drawn_height = lstm_base + cell_y + cell[1] / 2 - 0.25 + 0.6  # what _render fits: the lines and boxes
     return _render(draw, (7.8, round(7.8 * drawn_height / (xs[-1] + 6.0), 1)), alt)
