@@ -7,9 +7,10 @@ Its hidden state ``h_t`` becomes the logits through ``h~_t = tanh(W_c x)`` and `
 
 * without attention, ``x = h_t``: everything the decoder knows about the source came through the
   encoder's final state, a summary of fixed size;
-* with attention (Luong et al. 2015, "global" attention with the "general" score), ``x = [c_t; h_t]``
-  where the context ``c_t = sum_s a_t(s) h-_s`` mixes the encoder's outputs with the weights
-  ``a_t = softmax_s(h_t^T W_a h-_s)``, over each source's own positions only.
+* with attention (Luong et al. 2015, "global" attention with the "general" score), ``x = [ctx_t; h_t]``
+  where the context ``ctx_t = sum_s alpha_t(s) h-_s`` mixes the encoder's outputs with the weights
+  ``alpha_t = softmax_s(h_t^T W_a h-_s)``, over each source's own positions only (Luong et al. write
+  the context ``c_t`` and the weights ``a_t``; the course keeps ``c_t`` for cell states).
 
 The decoder LSTM never reads the context (Luong's "input feeding" and Bahdanau et al.'s decoder,
 which does, are left out), so its states do not depend on attention: teacher-forced training runs it

@@ -115,7 +115,10 @@ def test_the_encoder_decoder_shows_the_summary_and_with_attention_the_weights():
     plain, attending = diagrams.encoder_decoder(), diagrams.encoder_decoder(attention=True)
     source, target = diagrams.ENCODER_DECODER_EXAMPLE
     assert target == source[::-1] and set(source) <= set(plain.labels) and "<end>" in plain.labels
-    assert not any("a_t" in label for label in plain.labels) and "summary of fixed size" in plain.alt
+    assert not any("alpha_t" in label for label in plain.labels) and "summary of fixed size" in plain.alt
+    # The context is ctx_t and the weights alpha_t(s): c_t is only ever a cell state, a_t a pre-activation.
+    assert any("\\mathrm{ctx}_t = \\sum_s \\alpha_t(s)" in label for label in attending.labels)
+    assert not any(re.search(r"\b[ac]_t\b", label) for label in attending.labels) and "c_t" not in attending.alt
     weights = [float(label) for label in attending.labels if label.startswith("0.")]
     assert abs(sum(weights) - 1) < 1e-9 and max(weights) == weights[source.index(target[2])]  # "s" reads "s"
     with pytest.raises(ValueError, match="attention: expected True or False"):
@@ -129,11 +132,12 @@ def test_what_each_model_keeps_labels_the_three_rows(steps):
     assert {"LSTM", "Transformer", "minGRU /\nminLSTM"} <= set(labels)
     assert labels.count("$x_1$") == 3 and labels.count(f"$x_{steps}$") == 3  # the same characters in each row
     assert f"$c_{steps}$" in labels and labels.count(f"$h_{steps}$") == 2  # the LSTM's (h, c), minGRU's h
-    assert f"$q_{steps}, k_{steps}, v_{steps}$" in labels and f"$a_{steps}$" in labels and f"$b_{steps}$" in labels
+    assert f"$q_{steps}, k_{steps}, v_{steps}$" in labels and f"$\\lambda_{steps}$" in labels
+    assert f"$\\beta_{steps}$" in labels
     assert any(label.startswith("key-value cache: one entry per past character") for label in labels)
     assert any("$h_{t-1}$" in label and "one step after another" in label for label in labels)
     assert any("gates read $x_t$ only" in label and "scan" in label for label in labels)
-    assert f"{steps} at the last" in diagram.alt and "h_t = a_t h_{t-1} + b_t" in diagram.alt
+    assert f"{steps} at the last" in diagram.alt and "h_t = λ_t h_{t-1} + β_t" in diagram.alt
     with pytest.raises(ValueError, match=r"^steps: expected an integer from 3 to 7, got True$"):
         diagrams.what_each_model_keeps(True)
 
@@ -256,3 +260,11 @@ def test_the_gradient_paths_include_the_forget_gates_route():
     assert any("partial f_t = c_{t-1}" in label for label in paths.labels)
     assert not any("partial f_t" in label for label in plain.labels)
     assert "through the forget gate" in paths.alt
+
+
+def test_data_parallelism_writes_gradients_as_delta_theta():
+    # g is the LSTM's candidate and W a weight matrix: the gradients are δθ_r, the processes R.
+    labels = diagrams.data_parallelism(3).labels
+    gradients = [label for label in labels if label.startswith("$\\delta\\theta_")]
+    assert gradients == [f"$\\delta\\theta_{r}$" for r in range(3)]
+    assert not any(re.search(r"\bg\b|\\bar g|\$W\$", label) for label in labels)
