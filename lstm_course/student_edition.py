@@ -79,9 +79,10 @@ One command (Python 3.11 or newer, `make`, and the package registry for the firs
     make lab
 
 creates the environment `.venv` (PyTorch CPU-only, NumPy, matplotlib, JupyterLab and the course's
-package, from `requirements.txt`), fetches the Shakespeare corpus of chapters 10 and 11 into
-`~/.cache/lstm_course`, and opens JupyterLab on `chapters/`, one thread per kernel, as the notebooks
-expect. Open the address it prints; Ctrl-C twice stops it. Run it again any time: the set-up is kept.
+package, from `requirements.txt`), fetches the Shakespeare corpus (chapters 10, 11, 14 and 15) and
+the forecasting chapter's series (chapter 13) into `~/.cache/lstm_course`, and opens JupyterLab on
+`chapters/`, one thread per kernel, as the notebooks expect. Open the address it prints; Ctrl-C
+twice stops it. Run it again any time: the set-up is kept.
 
 Each chapter's implement exercises have a cell that checks your answer (`check_...`). Cells that use
 an answer (for example, training with your own backward pass) work once the exercise is done.
