@@ -31,18 +31,19 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
 def rnn_backward(d_hs, x, h0, hs, W_ih, W_hh):
     """Backpropagation through time, given ``d_hs = dL/dhs`` ``(T, B, H)`` and the forward's ``hs``.
 
-    Returns the gradients of ``L`` keyed ``x, h0, W_ih, W_hh, b_ih, b_hh``, each shaped like its input.
+    ``d_v`` is the gradient of the loss with respect to ``v``, the chapters' ``δv = ∂L/∂v``. Returns
+    the gradients of ``L`` keyed ``x, h0, W_ih, W_hh, b_ih, b_hh``, each shaped like its input.
     """
     d_x = np.zeros_like(x)
     d_W_ih, d_W_hh = np.zeros_like(W_ih), np.zeros_like(W_hh)
     d_b = np.zeros(W_hh.shape[0])
-    d_h_next = np.zeros_like(h0)  # dL/dh_t through step t + 1; nothing comes after the last step
+    d_h_next = np.zeros_like(h0)  # the part of δh_t that comes back from step t + 1; none after the last step
     for t in reversed(range(len(x))):
         h_prev = hs[t - 1] if t > 0 else h0
-        d_a = (d_hs[t] + d_h_next) * (1 - hs[t] ** 2)  # through the tanh: tanh'(a) = 1 - tanh(a)^2
+        d_a = (d_hs[t] + d_h_next) * (1 - hs[t] ** 2)  # δa_t = δh_t ⊙ tanh'(a_t), and tanh'(a) = 1 - tanh(a)^2
         d_W_ih += d_a.T @ x[t]
         d_W_hh += d_a.T @ h_prev
         d_b += d_a.sum(axis=0)
         d_x[t] = d_a @ W_ih
-        d_h_next = d_a @ W_hh  # what h_{t-1} receives: the step back in time
+        d_h_next = d_a @ W_hh  # W_hh^T δa_t, what h_{t-1} receives: the step back in time
     return dict(x=d_x, h0=d_h_next, W_ih=d_W_ih, W_hh=d_W_hh, b_ih=d_b, b_hh=d_b.copy())

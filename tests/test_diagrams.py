@@ -255,7 +255,8 @@ def test_the_notation_page_lists_the_palettes_colours():
 
 
 def test_the_gradient_paths_include_the_forget_gates_route():
-    # Chapter 4 blames the route through f_t (its gradient is c_{t-1} times the one at c_t) for the growth at bias 3.
+    # The route through f_t (its gradient is c_{t-1} times the one at c_t) is one of the paths through h_{t-1};
+    # chapter 4's exercise measures how much each gate's route carries.
     paths, plain = diagrams.lstm_cell(gradient_paths=True), diagrams.lstm_cell()
     assert any("partial f_t = c_{t-1}" in label for label in paths.labels)
     assert not any("partial f_t" in label for label in plain.labels)
