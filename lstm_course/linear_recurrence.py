@@ -1,5 +1,8 @@
 """The linear recurrence ``h_t = a_t * h_{t-1} + b_t``, step by step and all at once.
 
+``a`` and ``b`` are Heinsen's letters; chapter 14 writes them ``lambda_t`` and ``beta_t``, since the
+course's ``a_t`` is a pre-activation.
+
 minGRU and minLSTM (:mod:`lstm_course.min_rnn`) compute their gates from the input alone, so their
 state follows this recurrence with ``a`` and ``b`` known for every step before the first one runs.
 Shapes are time-major: ``a``, ``b`` ``(T, B, H)``, ``h0`` ``(B, H)``, the result ``(T, B, H)``.
@@ -10,7 +13,7 @@ Shapes are time-major: ``a``, ``b`` ``(T, B, H)``, ``h0`` ``(B, H)``, the result
   in logarithms the product is a cumulative sum and the sum a cumulative log-sum-exp, two
   operations that a library runs over all ``T`` steps at once (in ``O(log T)`` parallel depth on
   a GPU). Logarithms need ``a > 0`` and ``b > 0``: the models keep ``a`` in ``(0, 1)`` with a
-  sigmoid, and ``b > 0`` with :func:`positive` (Feng et al.'s ``g``). Working with logarithms keeps
+  sigmoid, and ``b > 0`` with :func:`positive` (``phi``, Feng et al.'s ``g``). Working with logarithms keeps
   ``1 / A_t``, which grows without bound, from ever being formed.
 """
 
@@ -40,10 +43,10 @@ def log_space(log_a: torch.Tensor, log_b: torch.Tensor, log_h0: torch.Tensor) ->
 
 
 def positive(x: torch.Tensor) -> torch.Tensor:
-    """Feng et al.'s ``g``: ``x + 1/2`` for ``x >= 0``, ``sigmoid(x)`` below: positive, continuous, linear above 0."""
+    """``phi`` (Feng et al.'s ``g``): ``x + 1/2`` for ``x >= 0``, ``sigmoid(x)`` below: positive, continuous."""
     return torch.where(x >= 0, x + 0.5, torch.sigmoid(x))
 
 
 def log_positive(x: torch.Tensor) -> torch.Tensor:
-    """``log g(x)`` without forming ``g(x)``: ``log(x + 1/2)`` for ``x >= 0``, ``-softplus(-x)`` below."""
+    """``log phi(x)`` without forming ``phi(x)``: ``log(x + 1/2)`` for ``x >= 0``, ``-softplus(-x)`` below."""
     return torch.where(x >= 0, torch.log(functional.relu(x) + 0.5), -functional.softplus(-x))

@@ -1,21 +1,25 @@
 """minGRU and minLSTM (Feng et al. 2024, "Were RNNs all we needed?"): recurrences that train in parallel.
 
 Their gates read the input ``x_t`` only, never ``h_{t-1}``, so every gate of every step can be
-computed at once, and the state is the linear recurrence ``h_t = a_t * h_{t-1} + b_t`` of
-:mod:`lstm_course.linear_recurrence`. One linear layer stacks the gates' pre-activations, in the
-order given by ``gates`` (the LSTM's letters: ``i`` input, ``f`` forget, ``g`` candidate; the
-GRU's ``z`` update)::
+computed at once, and the state is the linear recurrence ``h_t = lambda_t * h_{t-1} + beta_t`` of
+:mod:`lstm_course.linear_recurrence` (whose arguments ``a``, ``b`` are ``lambda``, ``beta``). One
+linear layer stacks the gates' pre-activations, in the order :data:`KINDS` gives, with the course's
+letters (``i`` input gate, ``f`` forget gate, ``g`` candidate)::
 
-    minGRU   z_t = sigmoid(k^z_t)     h~_t = g(k^g_t)     h_t = (1 - z_t) h_{t-1} + z_t h~_t
-    minLSTM  i_t = sigmoid(k^i_t)     f_t = sigmoid(k^f_t)     h~_t = g(k^g_t)
-             h_t = f_t / (f_t + i_t) * h_{t-1} + i_t / (f_t + i_t) * h~_t
+    minGRU   i_t = sigmoid(a^i_t)     g_t = phi(a^g_t)     h_t = (1 - i_t) h_{t-1} + i_t g_t
+    minLSTM  i_t = sigmoid(a^i_t)     f_t = sigmoid(a^f_t)     g_t = phi(a^g_t)
+             h_t = f_t / (f_t + i_t) * h_{t-1} + i_t / (f_t + i_t) * g_t
 
-with ``k_t = W x_t + b`` ``(B, G*H)`` and ``g`` = :func:`~lstm_course.linear_recurrence.positive`.
+with ``a_t = W x_t + b`` ``(B, G*H)`` and ``phi`` = :func:`~lstm_course.linear_recurrence.positive`.
+minGRU's one gate is an input gate coupled to the forget gate ``1 - i_t``: near 1 it overwrites the
+state. Feng et al. write it ``z_t`` (the candidate ``h~_t``, ``phi`` as ``g``); it is the opposite of
+the GRU's update gate ``z_t`` of chapter 9 and PyTorch, which keeps the state near 1 (their ``z_t``
+is the GRU's ``1 - z_t``).
 
 ``forget_bias`` (default 0, as in Feng et al.) shifts the gates' biases so that a fresh layer
 keeps ``sigmoid(forget_bias)`` of its state per step, like an LSTM whose forget gate has that bias
-(chapter 4): minGRU's ``z`` by ``-forget_bias``; minLSTM's ``f`` by ``+forget_bias`` and ``i`` by
-``-forget_bias``, since ``sigmoid(b) / (sigmoid(b) + sigmoid(-b)) = sigmoid(b)``. Without it a
+(chapter 4): the input gate ``i`` by ``-forget_bias`` (minGRU's keeps ``1 - i``), and minLSTM's
+forget gate ``f`` by ``+forget_bias``, since ``sigmoid(b) / (sigmoid(b) + sigmoid(-b)) = sigmoid(b)``. Without it a
 fresh layer keeps about half per step.
 minLSTM's forget and input gates are normalised to sum to one, so its state, like minGRU's, is
 a weighted average of positive candidates and stays in their range. Unlike the LSTM there is no
@@ -39,8 +43,8 @@ from torch.nn import functional
 
 from lstm_course import linear_recurrence
 
-KINDS = {"mingru": ("z", "g"), "minlstm": ("i", "f", "g")}
-"""Each model's gates, in the order its weight stacks them."""
+KINDS = {"mingru": ("i", "g"), "minlstm": ("i", "f", "g")}
+"""Each model's gates, in the order its weight stacks them (minGRU's ``i`` is Feng et al.'s ``z``)."""
 
 
 class MinRNN(nn.Module):
@@ -54,21 +58,21 @@ class MinRNN(nn.Module):
             raise ValueError(f"kind: expected one of {tuple(KINDS)}, got {kind!r}")
         self.kind, self.hidden_size = kind, hidden_size
         self.gates = nn.Linear(input_size, len(KINDS[kind]) * hidden_size)
-        shifts = {"z": -forget_bias} if kind == "mingru" else {"f": forget_bias, "i": -forget_bias}
+        shifts = {"i": -forget_bias} if kind == "mingru" else {"f": forget_bias, "i": -forget_bias}
         with torch.no_grad():
             for gate, shift in shifts.items():
                 position = KINDS[kind].index(gate)
                 self.gates.bias[position * hidden_size:(position + 1) * hidden_size] += shift
 
     def coefficients(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``log a``, ``log b`` ``(T, B, H)`` of ``h_t = a_t h_{t-1} + b_t`` for the inputs ``x`` ``(T, B, D)``."""
+        """``log lambda``, ``log beta`` ``(T, B, H)`` of ``h_t = lambda_t h_{t-1} + beta_t`` for ``x`` ``(T, B, D)``."""
         pre_activations = dict(zip(KINDS[self.kind], self.gates(x).chunk(len(KINDS[self.kind]), dim=-1), strict=True))
         log_candidate = linear_recurrence.log_positive(pre_activations["g"])
         if self.kind == "mingru":
-            log_keep = -functional.softplus(pre_activations["z"])  # log(1 - z)
-            log_write = -functional.softplus(-pre_activations["z"])  # log z
+            log_keep = -functional.softplus(pre_activations["i"])  # log(1 - i)
+            log_write = -functional.softplus(-pre_activations["i"])  # log i
         else:
-            # log f' = log(f / (f + i)) = -softplus(log i - log f), with log f = -softplus(-k^f); i' likewise
+            # log f' = log(f / (f + i)) = -softplus(log i - log f), with log f = -softplus(-a^f); i' likewise
             log_ratio = functional.softplus(-pre_activations["f"]) - functional.softplus(-pre_activations["i"])
             log_keep, log_write = -functional.softplus(log_ratio), -functional.softplus(-log_ratio)
         return log_keep, log_write + log_candidate

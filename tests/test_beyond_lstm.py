@@ -91,11 +91,11 @@ def test_min_lstm_gates_are_normalised_and_min_gru_matches_its_equations():
     torch.manual_seed(2)
     x = torch.randn(5, 2, 3, dtype=torch.float64)
     gru = MinRNN(3, 4, "mingru").double()
-    z_pre, g_pre = gru.gates(x).chunk(2, dim=-1)
-    z, candidate = torch.sigmoid(z_pre), linear_recurrence.positive(g_pre)
+    i_pre, g_pre = gru.gates(x).chunk(2, dim=-1)  # minGRU's gate is an input gate (Feng et al.'s z): 1 overwrites
+    i, candidate = torch.sigmoid(i_pre), linear_recurrence.positive(g_pre)
     h, expected = torch.zeros(2, 4, dtype=torch.float64), []
     for t in range(5):
-        h = (1 - z[t]) * h + z[t] * candidate[t]
+        h = (1 - i[t]) * h + i[t] * candidate[t]
         expected.append(h)
     assert torch.allclose(gru(x)[0], torch.stack(expected), rtol=1e-10, atol=0)
     lstm = MinRNN(3, 4, "minlstm").double()
