@@ -57,7 +57,7 @@ def _operands(steps, batch, input_size, hidden_size, seed=0):
 
 
 def numpy_products(steps: int, batch: int, input_size: int, hidden_size: int) -> Callable[[], None]:
-    """The floor of chapter 6's NumPy LSTM (``lstm_forward`` then its ``lstm_backward``), in NumPy.
+    """The floor of chapter 6's fast NumPy LSTM (``numpy_lstm.lstm_forward``, then ``lstm_backward_fast``), in NumPy.
 
     The products as it writes them: the recurrent weights transposed once and kept contiguous for
     the forward products, each step's product into a buffer reused by every step, and the input

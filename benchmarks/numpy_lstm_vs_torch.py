@@ -4,16 +4,20 @@
 
 Single thread, float32, one full forward and backward pass over the sequence (the gradient of
 ``sum(hs)``), repeated in interleaved order so that drifts in machine speed affect all alike.
-The NumPy backward pass is chapter 6's exercise: this times the instructor's answer, read from the
-instructor's chapter 6 (:mod:`lstm_course.reference_answers`); the student edition cannot run it.
+The NumPy LSTM is the package's fast ``numpy_lstm.lstm_forward`` and, on its cache, the instructor's
+answer to chapter 6's ``lstm_backward_fast`` exercise, read from the instructor's chapter 6
+(:mod:`lstm_course.reference_answers`); the student edition cannot run it. (Chapter 6's plain
+``lstm_backward``, the loop over ``lstm_step_backward``, is the reference answer students meet first;
+this benchmark times the fast one.)
 
 Timed in the same interleaved rounds: each one's matrix-product floor (``floors.py``), its matrix
-products done alone in its own library, NumPy's (OpenBLAS) for the NumPy LSTM and PyTorch's (MKL)
-for ``nn.LSTM``. Prints each one's median time, its floor, time / floor and the share of its time
-above the floor, then the speed ratio ``torch_time / numpy_time`` (1.0 = parity, above 1 = NumPy
-faster) and how fast each library ran the same products. The two BLAS libraries need not be
-equally fast, so no NumPy code is sure to reach ``nn.LSTM``; the target, from the course issue, is
-on what the NumPy code adds: its time at most 1.3x its own floor. The last line is JSON.
+products done alone in its own library: NumPy's BLAS (OpenBLAS in the wheels from PyPI) for the NumPy
+LSTM, PyTorch's (MKL in its x86 wheels) for ``nn.LSTM``, which itself runs oneDNN's LSTM kernel on a
+CPU. Prints each one's median time, its floor, time / floor and the share of its time above the
+floor, then the speed ratio ``torch_time / numpy_time`` (1.0 = parity, above 1 = NumPy faster) and
+how fast each library ran the same products. The two libraries need not be equally fast, so no
+NumPy code is sure to reach ``nn.LSTM``; the target, from the course issue, is on what the NumPy
+code adds: its time at most 1.3x its own floor. The last line is JSON.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from floors import floor_gflop, numpy_products, torch_products
-from lstm_course import reference_answers
+from lstm_course import numpy_lstm, reference_answers
 from lstm_course.timing import training_step
 from timing import floor_columns, interleaved_medians, report_step_memory, size_parser
 
@@ -39,11 +43,11 @@ TARGET_TIME_OVER_FLOOR = 1.3
 
 
 def instructors_lstm_backward():
-    """Chapter 6's reference ``lstm_backward(d_hs, x, h0, c0, W_ih, W_hh, b_ih, b_hh)``; exits if absent."""
+    """Chapter 6's reference ``lstm_backward_fast(d_hs, cache)`` for ``numpy_lstm.lstm_forward``; exits if absent."""
     try:
-        return reference_answers.load(CHAPTER_6)["lstm_backward"]
+        return reference_answers.load(CHAPTER_6)["lstm_backward_fast"]
     except (ValueError, OSError) as error:
-        sys.exit(f"error: this benchmark times the instructor's answer to chapter 6's lstm_backward exercise and "
+        sys.exit(f"error: this benchmark times the instructor's answer to chapter 6's lstm_backward_fast exercise and "
                  f"needs the instructor's {CHAPTER_6.name} ({error})")
 
 
@@ -64,8 +68,9 @@ def main(argv=None):
 
     d_hs = np.broadcast_to(np.float32(1), (T, B, H))  # the gradient of sum(hs): one value, as autograd passes it
 
-    def numpy_step():  # its lstm_backward runs the forward pass itself, keeping what it needs
-        lstm_backward(d_hs, x, zeros, zeros, **params)
+    def numpy_step():  # the package's fast forward pass, then the backward pass on its cache
+        _, _, cache = numpy_lstm.lstm_forward(x, zeros, zeros, **params)
+        lstm_backward(d_hs, cache)
 
     workloads = {"numpy": numpy_step, "torch": training_step(reference, x_torch)}
     if args.memory_of:

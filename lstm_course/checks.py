@@ -21,6 +21,7 @@ from lstm_course import (
     gradcheck,
     numpy_lstm,
     numpy_rnn,
+    plain_lstm,
 )
 from lstm_course.activations import sigmoid
 
@@ -153,11 +154,18 @@ def gradients_of(forward: Callable, upstream: str | tuple[str, ...]) -> Callable
 
 
 def _check(exercise: str, candidate: Callable, reference: Callable, seed: int, verbose: bool, trials=None,
-           **tolerance):
+           companions: Mapping[str, Callable] | None = None, **tolerance):
+    """Run ``exercise``'s trials; a candidate that takes or returns a cache is called as the grader calls it
+    (:func:`exercise_inputs.call`), through ``companions``, the reader's forward pass."""
     trials = trials if trials is not None else exercise_inputs.draw(exercise, np.random.default_rng(seed))
     inputs = exercise_inputs.EXERCISES[exercise]
     options = {"atol": inputs.atol, "rtol": inputs.rtol, **tolerance}
-    return run_check(exercise, candidate, reference, trials, verbose=verbose, **options)
+    functions = {**(companions or {}), exercise: candidate}
+
+    def called(**kwargs):
+        return exercise_inputs.call(exercise, functions, kwargs)
+
+    return run_check(exercise, called, reference, trials, verbose=verbose, **options)
 
 
 NUMERICAL = {"atol": 1e-6, "rtol": 1e-5,
@@ -227,21 +235,49 @@ def check_hidden_state_backward(hidden_state_backward: Callable, seed: int = 0, 
                   seed, verbose, **NUMERICAL)
 
 
-def check_lstm_step_backward(lstm_step_backward: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``lstm_step_backward(d_h, d_c, x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh) -> dict`` of the
-    seven gradients of ``sum(d_h * h_t) + sum(d_c * c_t)``, against central differences of ``lstm_step``."""
-    return _check("lstm_step_backward", lstm_step_backward, gradients_of(numpy_lstm.lstm_step, ("d_h", "d_c")),
-                  seed, verbose, **NUMERICAL)
+def plain_lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh) -> np.ndarray:
+    """Every hidden state ``(T, B, H)``: chapter 5's ``plain_lstm.lstm_step`` in a loop (what the checks expect)."""
+    h, c, hs = h0, c0, []
+    for x_t in x:
+        h, c = plain_lstm.lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
+        hs.append(h)
+    return np.stack(hs)
 
 
-def check_lstm_backward(lstm_backward: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
-    """Check ``lstm_backward(d_hs, x, h0, c0, W_ih, W_hh, b_ih, b_hh) -> dict`` of the seven gradients of
-    ``sum(d_hs * hs)``, against central differences of ``lstm_forward``."""
+def check_lstm_step_forward(lstm_step_forward: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``lstm_step_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh) -> (h_t, c_t, cache)``: its
+    ``h_t`` and ``c_t`` against ``plain_lstm.lstm_step``. The cache is the reader's; ``lstm_step_backward`` uses it."""
+    return _check("lstm_step_forward", lstm_step_forward, plain_lstm.lstm_step, seed, verbose)
 
-    def hidden_states(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
-        return numpy_lstm.lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh)[0]
 
-    return _check("lstm_backward", lstm_backward, gradients_of(hidden_states, "d_hs"), seed, verbose, **NUMERICAL)
+def check_lstm_step_backward(lstm_step_backward: Callable, lstm_step_forward: Callable, seed: int = 0,
+                             verbose: bool = True) -> CheckResult:
+    """Check ``lstm_step_backward(d_h, d_c, cache) -> dict``, ``cache`` from the reader's ``lstm_step_forward``:
+    the seven gradients of ``sum(d_h * h_t) + sum(d_c * c_t)``, keyed by the step's inputs, against
+    central differences of ``plain_lstm.lstm_step``."""
+    return _check("lstm_step_backward", lstm_step_backward, gradients_of(plain_lstm.lstm_step, ("d_h", "d_c")),
+                  seed, verbose, companions={"lstm_step_forward": lstm_step_forward}, **NUMERICAL)
+
+
+def check_lstm_forward(lstm_forward: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh) -> (hs, cache)``: its ``hs`` ``(T, B, H)`` against
+    ``plain_lstm.lstm_step`` in a loop. The cache is the reader's; ``lstm_backward`` uses it."""
+    return _check("lstm_forward", lstm_forward, plain_lstm_forward, seed, verbose)
+
+
+def check_lstm_backward(lstm_backward: Callable, lstm_forward: Callable, seed: int = 0,
+                        verbose: bool = True) -> CheckResult:
+    """Check ``lstm_backward(d_hs, cache) -> dict``, ``cache`` from the reader's ``lstm_forward``: the seven
+    gradients of ``sum(d_hs * hs)`` keyed ``x, h0, c0, W_ih, W_hh, b_ih, b_hh``, against central differences."""
+    return _check("lstm_backward", lstm_backward, gradients_of(plain_lstm_forward, "d_hs"), seed, verbose,
+                  companions={"lstm_forward": lstm_forward}, **NUMERICAL)
+
+
+def check_lstm_backward_fast(lstm_backward_fast: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:
+    """Check ``lstm_backward_fast(d_hs, cache) -> dict``, ``cache`` from the package's ``numpy_lstm.lstm_forward``:
+    the same seven gradients as ``lstm_backward``, against central differences."""
+    return _check("lstm_backward_fast", lstm_backward_fast, gradients_of(plain_lstm_forward, "d_hs"), seed, verbose,
+                  **NUMERICAL)
 
 
 def keras_gru_step(kernel, recurrent_kernel, bias, x_t, h_prev):

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lstm_course import numpy_lstm
+
 
 @dataclass(frozen=True)
 class Trial:
@@ -101,16 +103,33 @@ def _hidden_state_backward(rng):
             for B, _, H in SIZES]
 
 
+def _lstm_step(rng):
+    return [normal_trial(rng, f"B={B}, D={D}, H={H}", x_t=(B, D), h_prev=(B, H), c_prev=(B, H), W_ih=(4 * H, D),
+                         W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,)) for B, D, H in SMALL_SIZES]
+
+
 def _lstm_step_backward(rng):
     return [normal_trial(rng, f"B={B}, D={D}, H={H}", d_h=(B, H), d_c=(B, H), x_t=(B, D), h_prev=(B, H),
                          c_prev=(B, H), W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,))
             for B, D, H in SMALL_SIZES]
 
 
+def _lstm_sequence(rng, upstream: bool):
+    trials = []
+    for T, (B, D, H) in zip((1, 5, 7), SMALL_SIZES, strict=True):
+        trial = normal_trial(rng, f"T={T}, B={B}, D={D}, H={H}", x=(T, B, D), h0=(B, H), c0=(B, H),
+                             W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,))
+        trials.append(Trial(trial.description, {"d_hs": rng.normal(size=(T, B, H)), **trial.kwargs})
+                      if upstream else trial)
+    return trials
+
+
+def _lstm_forward(rng):
+    return _lstm_sequence(rng, upstream=False)
+
+
 def _lstm_backward(rng):
-    return [normal_trial(rng, f"T={T}, B={B}, D={D}, H={H}", d_hs=(T, B, H), x=(T, B, D), h0=(B, H), c0=(B, H),
-                         W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,))
-            for T, (B, D, H) in zip((1, 5, 7), SMALL_SIZES, strict=True)]
+    return _lstm_sequence(rng, upstream=True)
 
 
 def _keras_gru_to_torch(rng):
@@ -221,6 +240,16 @@ class Inputs:
     torch: bool = False
     """Whether the exercise takes or returns tensors. Otherwise the grader hides PyTorch (and SymPy)
     from the submission, so that autograd or symbolic differentiation cannot answer a backward pass."""
+    compared: int | slice | None = None
+    """For a forward pass that returns ``(outputs..., cache)``: the part of its result that is compared
+    (the cache is of the student's own design; their backward pass is what judges it)."""
+    forward: str | Callable | None = None
+    """For a backward pass that takes a forward pass's cache, CS231n's ``backward(upstream..., cache)``:
+    the forward pass whose last result is that cache. A name is another function of the same notebook
+    (the student's own); a callable is the package's. The trial's arguments other than ``upstream``
+    go to the forward pass."""
+    upstream: tuple[str, ...] = ()
+    """The trial's arguments that go to the backward pass, before the cache: the upstream gradients."""
 
 
 ANALYTIC = {"atol": 1e-12, "rtol": 1e-10}
@@ -234,8 +263,12 @@ EXERCISES: dict[str, Inputs] = {
     "write_backward": Inputs(_write_backward, **ANALYTIC),
     "cell_update_backward": Inputs(_cell_update_backward, **ANALYTIC),
     "hidden_state_backward": Inputs(_hidden_state_backward, **ANALYTIC),
-    "lstm_step_backward": Inputs(_lstm_step_backward, **ANALYTIC),
-    "lstm_backward": Inputs(_lstm_backward, **ANALYTIC),
+    "lstm_step_forward": Inputs(_lstm_step, compared=slice(0, 2), **ANALYTIC),
+    "lstm_step_backward": Inputs(_lstm_step_backward, forward="lstm_step_forward", upstream=("d_h", "d_c"),
+                                 **ANALYTIC),
+    "lstm_forward": Inputs(_lstm_forward, compared=0, **ANALYTIC),
+    "lstm_backward": Inputs(_lstm_backward, forward="lstm_forward", upstream=("d_hs",), **ANALYTIC),
+    "lstm_backward_fast": Inputs(_lstm_backward, forward=numpy_lstm.lstm_forward, upstream=("d_hs",), **ANALYTIC),
     "keras_gru_to_torch": Inputs(_keras_gru_to_torch, atol=0, rtol=0),
     "temporal_order_targets": Inputs(_temporal_order_targets, atol=0, rtol=0),
     "gru_step_backward": Inputs(_gru_step_backward, **ANALYTIC),
@@ -254,6 +287,33 @@ def draw(exercise: str, rng: np.random.Generator) -> list[Trial]:
     if exercise not in EXERCISES:
         raise KeyError(f"unknown exercise {exercise!r}; expected one of {sorted(EXERCISES)}")
     return EXERCISES[exercise].draw(rng)
+
+
+def companions(exercise: str) -> tuple[str, ...]:
+    """The other functions of the notebook that ``exercise``'s function is called through (its forward pass)."""
+    forward = EXERCISES[exercise].forward
+    return (forward,) if isinstance(forward, str) else ()
+
+
+def call(exercise: str, functions: Mapping[str, Callable], kwargs: Mapping[str, object]):
+    """What ``exercise`` is scored on: ``functions[exercise]`` called on one trial's (materialised) ``kwargs``.
+
+    ``functions`` maps names to a notebook's functions (the student's, or the instructor's reference
+    answers). A backward pass that takes a cache gets the one its forward pass returns on the same
+    inputs (:attr:`Inputs.forward`); a forward pass that returns a cache is scored on its outputs only
+    (:attr:`Inputs.compared`).
+    """
+    spec = EXERCISES[exercise]
+    function = functions[exercise]
+    if spec.forward is None:
+        result = function(**kwargs)
+    else:
+        forward = functions[spec.forward] if isinstance(spec.forward, str) else spec.forward
+        cache = forward(**{name: value for name, value in kwargs.items() if name not in spec.upstream})[-1]
+        result = function(*(kwargs[name] for name in spec.upstream), cache)
+    if spec.compared is not None:
+        result = result[spec.compared]
+    return result
 
 
 def materialise(kwargs: Mapping[str, object]) -> dict[str, object]:

@@ -156,8 +156,10 @@ def chapter_of(notebook, chapter: str | None, course_root: Path) -> str:
     return chapter
 
 
-def expected_outputs(reference, trials) -> list[dict[str, np.ndarray]]:
-    return [exchange.flatten_output(reference(**exercise_inputs.materialise(trial.kwargs))) for trial in trials]
+def expected_outputs(name: str, references: dict, trials) -> list[dict[str, np.ndarray]]:
+    """The reference answer's outputs, called as the submission's are (:func:`exercise_inputs.call`)."""
+    return [exchange.flatten_output(exercise_inputs.call(name, references, exercise_inputs.materialise(trial.kwargs)))
+            for trial in trials]
 
 
 def score_exercise(name: str, trials, expected, statuses, outputs) -> str | None:
@@ -223,7 +225,7 @@ def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandb
     rng = np.random.default_rng(secrets.randbits(128))
     trials = {name: exercise_inputs.draw(name, rng) for name in names}
     chapter_references = references(course_root, grade.chapter)
-    expected = {name: expected_outputs(chapter_references[name], trials[name]) for name in names}
+    expected = {name: expected_outputs(name, chapter_references, trials[name]) for name in names}
 
     needs_torch = any(exercise_inputs.EXERCISES[name].torch for name in names)
     run = _run_sandboxed(notebook, trials, course_root, limits, sandboxed, hide_differentiators=not needs_torch)

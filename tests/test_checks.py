@@ -31,6 +31,12 @@ def not_implemented(*args, **kwargs):
     raise NotImplementedError()
 
 
+def public_check(name, function, **options):
+    """``check_NAME(function)``, with the reference forward pass that a backward pass's cache comes from."""
+    companions = [REFERENCES[companion] for companion in exercise_inputs.companions(name)]
+    return getattr(checks, f"check_{name}")(function, *companions, **options)
+
+
 def changed(name, **replacements):
     """The reference answer with some of its outputs replaced: ``replacements[key](kwargs, output)``."""
     def wrong(**kwargs):
@@ -50,8 +56,18 @@ WRONG_ANSWERS = {
     "cell_update_backward": changed("cell_update_backward", c_prev=lambda kwargs, value: kwargs["d_c"]),
     "hidden_state_backward": changed("hidden_state_backward",
                                      cell_state=lambda kwargs, value: kwargs["d_h"] * kwargs["output_gate"]),
-    "lstm_step_backward": changed("lstm_step_backward", c_prev=lambda kwargs, value: kwargs["d_c"]),
-    "lstm_backward": changed("lstm_backward", W_hh=lambda kwargs, value: value / kwargs["x"].shape[0]),
+    "lstm_step_forward": lambda **kwargs:  # returns the old cell state: forgets to update it
+        (lambda h_t, c_t, cache: (h_t, kwargs["c_prev"], cache))(*REFERENCES["lstm_step_forward"](**kwargs)),
+    "lstm_step_backward": lambda d_h, d_c, cache:  # leaves out the path from h_t to c_t
+        REFERENCES["lstm_step_backward"](d_h, d_c, cache) | {"c_prev": d_c * cache["f"]},
+    "lstm_forward": lambda x, h0, c0, **weights:  # never carries the state: every step starts from h0, c0
+        (np.stack([REFERENCES["lstm_step_forward"](x_t, h0, c0, **weights)[0] for x_t in x]), None),
+    "lstm_backward": lambda d_hs, cache:  # averages the shared weights' gradients over steps, not sums
+        REFERENCES["lstm_backward"](d_hs, cache) | {
+            "W_hh": REFERENCES["lstm_backward"](d_hs, cache)["W_hh"] / len(d_hs)},
+    "lstm_backward_fast": lambda d_hs, cache:  # the same mistake in the fast version
+        REFERENCES["lstm_backward_fast"](d_hs, cache) | {
+            "W_hh": REFERENCES["lstm_backward_fast"](d_hs, cache)["W_hh"] / len(d_hs)},
     "keras_gru_to_torch": lambda kernel, recurrent_kernel, bias: {  # keeps Keras's gate order z, r, h
         "weight_ih_l0": kernel.T.copy(), "weight_hh_l0": recurrent_kernel.T.copy(),
         "bias_ih_l0": bias[0].copy(), "bias_hh_l0": bias[1].copy()},
@@ -78,20 +94,20 @@ def test_every_exercise_has_a_reference_and_a_wrong_answer():
 
 @pytest.mark.parametrize("name", sorted(WRONG_ANSWERS))
 def test_wrong_answers_score_zero(name):
-    result = getattr(checks, f"check_{name}")(WRONG_ANSWERS[name], verbose=False)
+    result = public_check(name, WRONG_ANSWERS[name], verbose=False)
     assert not result.passed and result.score == 0 and "differ" in result.message, result.message
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))
 def test_reference_scores_full_marks(name, capsys):
-    result = getattr(checks, f"check_{name}")(REFERENCES[name])
+    result = public_check(name, REFERENCES[name])
     assert result.passed and result.score == result.max_score == 1
     assert capsys.readouterr().out.startswith("PASS")
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))
 def test_stub_is_reported_as_not_implemented(name, capsys):
-    result = getattr(checks, f"check_{name}")(not_implemented)
+    result = public_check(name, not_implemented)
     assert not result.passed and result.score == 0
     assert "not implemented yet" in capsys.readouterr().out
 

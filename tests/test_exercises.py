@@ -32,8 +32,10 @@ def test_implement_exercises_checks_and_inputs_correspond_one_to_one():
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
 def test_reference_answers_pass_the_public_checks(path):
     """Each solution cell runs on its own (the grader runs it so) and passes the chapter's public check."""
-    for name, reference in reference_answers.load(path).items():
-        assert getattr(checks, f"check_{name}")(reference, verbose=False).passed, name
+    references = reference_answers.load(path)
+    for name, reference in references.items():
+        companions = [references[companion] for companion in exercise_inputs.companions(name)]
+        assert getattr(checks, f"check_{name}")(reference, *companions, verbose=False).passed, name
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
@@ -61,7 +63,7 @@ def test_the_grader_draws_trials_for_every_exercise(name):
 def test_each_reference_answer_passes_the_graders_trials(name):
     references = {key: function for path in CHAPTERS for key, function in reference_answers.load(path).items()}
     inputs = exercise_inputs.EXERCISES[name]
-    for trial in exercise_inputs.draw(name, np.random.default_rng(7)):
-        first = references[name](**exercise_inputs.materialise(trial.kwargs))
-        again = references[name](**exercise_inputs.materialise(trial.kwargs))
+    for trial in exercise_inputs.draw(name, np.random.default_rng(7)):  # called as the grader calls it
+        first = exercise_inputs.call(name, references, exercise_inputs.materialise(trial.kwargs))
+        again = exercise_inputs.call(name, references, exercise_inputs.materialise(trial.kwargs))
         assert checks.describe_difference(name, first, again, inputs.atol, inputs.rtol) is None

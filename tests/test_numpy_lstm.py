@@ -1,5 +1,6 @@
-"""The NumPy LSTM forward, and the two LSTM backward passes the course has: chapter 6's reference answer
-(the instructor's solution cell, not in the package) and the autograd route the package's tools use."""
+"""The NumPy LSTM forward, and the LSTM backward passes the course has: chapter 6's reference answers
+(the instructor's solution cells, not in the package: the plain loop over the step and the fast one) and
+the autograd route the package's tools use."""
 
 from pathlib import Path
 
@@ -13,7 +14,20 @@ from lstm_course.autograd_gradients import lstm_backward_by_autograd
 from lstm_course.gradcheck import gradient_errors
 
 CHAPTER_6 = Path(__file__).resolve().parents[1] / "chapters" / "06_lstm_from_scratch.ipynb"
-BACKWARDS = {"chapter 6's answer": reference_answers.load(CHAPTER_6)["lstm_backward"],
+ANSWERS = reference_answers.load(CHAPTER_6)
+
+
+def plain_answer(d_hs, x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    """Chapter 6's lstm_backward on the cache of its lstm_forward (the plain loops)."""
+    return ANSWERS["lstm_backward"](d_hs, ANSWERS["lstm_forward"](x, h0, c0, W_ih, W_hh, b_ih, b_hh)[1])
+
+
+def fast_answer(d_hs, x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    """Chapter 6's lstm_backward_fast on the cache of the package's numpy_lstm.lstm_forward."""
+    return ANSWERS["lstm_backward_fast"](d_hs, numpy_lstm.lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh)[2])
+
+
+BACKWARDS = {"chapter 6's plain answer": plain_answer, "chapter 6's fast answer": fast_answer,
              "autograd": lstm_backward_by_autograd}
 
 T, B, D, H = 5, 3, 4, 6
@@ -83,13 +97,12 @@ def test_backward_matches_finite_differences(rng, backward):
 
 
 def test_the_step_answer_matches_the_sequence_answer_for_one_step(rng):
-    """Chapter 6's two answers agree: one step backwards is the sequence backwards with T = 1."""
-    answers = reference_answers.load(CHAPTER_6)
+    """Chapter 6's answers agree: one step backwards is the sequence backwards with T = 1."""
     inputs = make_inputs(rng)
     d_h = rng.normal(size=(B, H))
-    step = answers["lstm_step_backward"](d_h, np.zeros((B, H)), inputs["x"][0], inputs["h0"], inputs["c0"],
-                                         **params_of(inputs))
-    sequence = answers["lstm_backward"](d_h[None], **dict(inputs, x=inputs["x"][:1]))
+    *_, step_cache = ANSWERS["lstm_step_forward"](inputs["x"][0], inputs["h0"], inputs["c0"], **params_of(inputs))
+    step = ANSWERS["lstm_step_backward"](d_h, np.zeros((B, H)), step_cache)
+    sequence = plain_answer(d_h[None], **dict(inputs, x=inputs["x"][:1]))
     for ours, theirs in (("x_t", "x"), ("h_prev", "h0"), ("c_prev", "c0"), *[(name, name) for name in TORCH_NAMES]):
         np.testing.assert_allclose(step[ours], sequence[theirs][0] if theirs == "x" else sequence[theirs], atol=1e-12)
 
@@ -137,7 +150,7 @@ def test_huge_preactivations_stay_finite_without_warnings(rng):
     inputs["b_ih"] = np.tile([1000.0, -1000.0], 2 * H)  # pre-activations of about +-1000
     with np.errstate(all="raise"):
         hs, (h_T, c_T), cache = numpy_lstm.lstm_forward(**inputs)
-        grads = BACKWARDS["chapter 6's answer"](np.ones_like(hs), **inputs)
+        grads = fast_answer(np.ones_like(hs), **inputs)  # the plain sigmoid, 1 / (1 + exp(-a)), overflows here
     assert np.all(np.isfinite(hs)) and np.all(np.isfinite(c_T))
     assert all(np.all(np.isfinite(g)) for g in grads.values())
     gates = numpy_lstm.activate_gates(np.array([[-1000.0, 1000.0] * 2]))
