@@ -304,8 +304,8 @@ def lstm_cell(highlight=None, gradient_paths: bool = False, peephole: bool = Fal
 
     ``highlight``: the parts a chapter is about, some of :data:`LSTM_PARTS` (a gate, ``"c"`` for the
     cell state, ``"h"`` for the hidden state); the rest is faded. ``None`` draws all in full colour.
-    ``gradient_paths`` adds chapter 4's backward paths (the carousel, and through the gates to ``h_{t-1}``); ``peephole`` and ``coupled`` draw
-    those variants (chapter 9).
+    ``gradient_paths`` adds chapter 4's backward paths (the carousel, and through the gates to ``h_{t-1}``);
+    ``peephole`` and ``coupled`` draw those variants (chapter 9).
     """
     shown = _parts(highlight, LSTM_PARTS)
     if coupled and "i" in shown and highlight is not None:

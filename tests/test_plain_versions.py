@@ -72,7 +72,7 @@ def test_plain_gates_are_the_package_gates_in_order_i_f_g_o(rng):
     x_t, h_prev = rng.normal(size=(B, D)), rng.normal(size=(B, H))
     plain = plain_lstm.lstm_gates(x_t, h_prev, **params)
     package = numpy_lstm.split_gates(numpy_lstm.activate_gates(numpy_lstm.affine(x_t, h_prev, *params.values())))
-    for name, ours, theirs in zip(numpy_lstm.GATES, plain, package):
+    for name, ours, theirs in zip(numpy_lstm.GATES, plain, package, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12, err_msg=name)
 
 
