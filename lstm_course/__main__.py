@@ -318,12 +318,13 @@ def _student_edition(args: argparse.Namespace) -> dict:
 
 
 def _grade(args: argparse.Namespace) -> dict:
-    from lstm_course.grading import grade
+    from lstm_course.grading import grade, printable
 
     rows = grade(args.submissions, args.out, timeout=args.timeout, force=args.force, chapter=args.chapter,
                  memory_mib=args.memory_mib, sandboxed=not args.unsandboxed,
                  log=lambda line: print(line, file=sys.stderr, flush=True))
-    graded = [row for row in rows.values() if row["submission"] in set(map(str, args.submissions))]
+    names = {printable(str(path)) for path in args.submissions}  # the grades file's keys
+    graded = [row for row in rows.values() if row["submission"] in names]
     return {"grades": str(args.out), "submissions": len(graded),
             "ok": sum(row["status"] == "ok" for row in graded)}
 
@@ -542,13 +543,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = commands.add_parser("grade", help="run submitted notebooks in a sandbox and grade their exercises")
     grade.add_argument("submissions", type=Path, nargs="+", metavar="SUBMISSION.ipynb")
-    grade.add_argument("--out", type=Path, required=True, help="grades.csv to write (rows kept across runs)")
+    grade.add_argument("--out", type=Path, required=True, help="grades.csv to write (rows, and columns you "
+                       "added, kept across runs; not a symbolic link)")
     grade.add_argument("--chapter", help="grade every submission as this chapter (e.g. 04_cell_state_update); "
-                       "default: the chapter in each notebook's metadata")
+                       "default: the chapter its file's name or folder names (06_lstm_from_scratch.ipynb, "
+                       "06_lstm_from_scratch/alice.ipynb), never its metadata's, which must agree")
     grade.add_argument("--timeout", type=float, default=1800.0, help="seconds per submission (default 1800)")
     grade.add_argument("--memory-mib", type=int, default=None, help="memory per submission (default 6144 MiB)")
-    grade.add_argument("--unsandboxed", action="store_true", help="grade without bubblewrap (not for marks: "
-                       "submissions then run with your rights)")
+    grade.add_argument("--unsandboxed", action="store_true", help="grade without bubblewrap or control groups "
+                       "(not for marks: submissions then run with your rights)")
     grade.add_argument("--force", action="store_true", help="regrade submissions already in --out")
     grade.set_defaults(run=_grade)
     return parser

@@ -5,27 +5,34 @@
 
 For each submission, one after another:
 
-1. read it: not JSON, or JSON that is not a valid notebook, gets its row with that reason;
-2. its chapter: ``--chapter``, else the one the student edition wrote into its metadata. The exercises
-   and the maximum score come from the course's catalogue for that chapter (one point per implement
-   exercise), whatever the notebook contains;
+1. its chapter, decided by the grader: ``--chapter``, else the chapter its file's name or nearest
+   folder names (``06_lstm_from_scratch.ipynb``, as the student edition names it, or
+   ``06_lstm_from_scratch/alice.ipynb``); never the notebook's own claim, which must agree (a notebook
+   whose metadata names another chapter is refused). The exercises and the maximum score come from
+   the course's catalogue for that chapter (one point per implement exercise);
+2. read it with care (:func:`read_submission_bytes`): a symbolic link, device, FIFO or folder is
+   refused without being followed or waited on, as is a file over :data:`MAX_SUBMISSION_BYTES`, one of
+   the instructor's notebooks, or a file already graded in this batch under another name (a link);
+   not JSON, or JSON that is not a valid notebook, gets its row with that reason;
 3. draw every exercise's inputs (:mod:`lstm_course.exercise_inputs`) from a seed drawn now from the
    operating system's random source, and compute the expected outputs with the instructor's reference
    answers (:mod:`lstm_course.reference_answers`), here, in the grader's process;
 4. run the notebook in the sandbox (:mod:`lstm_course.sandbox`, :mod:`lstm_course.submission_runner`):
    its code cells top to bottom, then its functions on the inputs; the outputs come back as data.
-   Unless an exercise of the chapter works on tensors, PyTorch and SymPy are hidden from it: they
-   would otherwise answer any backward-pass exercise;
+   SymPy (and every other library that differentiates) is hidden from it, and PyTorch too unless an
+   exercise of the chapter works on tensors: they would otherwise answer any backward-pass exercise;
 5. check each output (numbers only, shape, finite, close to the expected) and score, here.
 
 The submission's code only computes: it never sees the references, the comparison, the scores, the
 grades file or any other submission, and whatever it prints or sends back cannot change a score.
 
-``grades.csv`` has the columns ``submission``, one per implement exercise of the course, ``score``,
-``max_score``, ``status`` (``ok``, or the reason it could not be graded) and ``feedback`` (what was
-wrong, per exercise). An exercise of another chapter is empty. The file is rewritten atomically after
-every submission, so an interrupt loses nothing already graded; a re-run skips submissions already in
-it unless ``force``.
+``grades.csv`` has the columns ``submission``, ``chapter`` (as graded), one per implement exercise of the
+course, ``score``, ``max_score``, ``status`` (``ok``, or the reason it could not be graded) and
+``feedback`` (what was wrong, per exercise). An exercise of another chapter is empty. Every text in it
+that a submission controls (its file name, its exceptions, what it printed) is :func:`printable`, as
+are the lines printed while grading; one submission's failure is its row, never the batch's. The file
+is rewritten atomically after every submission, so an interrupt loses nothing already graded; a re-run
+skips submissions already in it unless ``force``.
 """
 
 from __future__ import annotations
@@ -36,8 +43,10 @@ import math
 import os
 import secrets
 import shutil
+import stat
 import sys
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -51,15 +60,52 @@ from lstm_course.checks import describe_difference
 from lstm_course.exercises import catalogue
 
 COURSE_ROOT = Path(__file__).resolve().parents[1]
-FIXED_COLUMNS = ("submission",)
+FIXED_COLUMNS = ("submission", "chapter")
 TOTAL_COLUMNS = ("score", "max_score", "status", "feedback")
 DEFAULT_TIMEOUT = 1800.0
+MAX_SUBMISSION_BYTES = 64 * sandbox.MIB
+"""A submission larger than this is refused unread (a notebook with its outputs is a few MiB)."""
 SANDBOX_TASK = Path("/grader")
 UNSANDBOXED_WARNING = (
     "grading WITHOUT a sandbox (--unsandboxed): each submission runs as you, with your files, your network and "
     "your processes in reach; it can read the references' notebooks, other submissions and the grades file, and "
     "change them. Only the secret inputs and the scoring outside it remain. Use it for your own notebooks, not "
     "for marks.")
+
+
+def printable(text, limit: int = 1000) -> str:
+    """``text`` made safe for a CSV cell and a terminal line, at most ``limit`` characters (then ``...``).
+
+    Whatever a submission controls (its file name, its exceptions' messages, what it prints) goes
+    through here: control characters (newlines, ANSI escapes), format characters (bidirectional
+    overrides), lone surrogates and line separators become visible escapes (``\\x1b``, ``\\ud800``);
+    a byte that was not UTF-8 in a file name (Python's ``surrogateescape``) shows as ``\\xNN``; a text
+    that a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@`` first) gets a ``'`` first.
+    """
+    text = text if isinstance(text, str) else str(text)
+    if text[:1] in ("=", "+", "-", "@"):  # a spreadsheet would run it as a formula
+        text = "'" + text
+    pieces, length, kept = [], 0, 0  # kept: how many pieces fit with room for "..."
+    for character in text[: limit + 1]:
+        if unicodedata.category(character) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            code = ord(character)
+            if 0xDC80 <= code <= 0xDCFF:
+                code -= 0xDC00  # a file name's undecodable byte
+            character = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+        pieces.append(character)
+        length += len(character)
+        if length <= limit - 3:
+            kept = len(pieces)
+        if length > limit:
+            return "".join(pieces[:kept]) + "..."
+    return "".join(pieces)
+
+
+NO_CONTROL_GROUP = (
+    "no control group can be created here (the grader needs root on Linux, with cgroup v2's memory and pids "
+    "controllers or cgroup v1's), and grading for marks needs one: without it memory and processes are capped "
+    "per process only, and a submission escapes them (shared memory, many processes). Run it as root, or pass "
+    "--unsandboxed to grade anyway, giving up the sandbox too (not for marks)")
 
 
 class GradingError(ValueError):
@@ -86,9 +132,11 @@ class Grade:
         self.scores, self.max_score = dict.fromkeys(exercises, 0.0), float(len(exercises))
 
     def row(self) -> dict[str, str]:
-        row = {"submission": self.submission, **{name: f"{value:g}" for name, value in self.scores.items()}}
-        row.update(score=f"{self.score:g}", max_score=f"{self.max_score:g}", status=self.status,
-                   feedback="; ".join(self.feedback.values())[:1000])
+        """The grades file's row: every text made :func:`printable`, whatever the submission put in it."""
+        row = {"submission": printable(self.submission), "chapter": self.chapter,
+               **{name: f"{value:g}" for name, value in self.scores.items()}}
+        row.update(score=f"{self.score:g}", max_score=f"{self.max_score:g}", status=printable(self.status, 300),
+                   feedback=printable("; ".join(self.feedback.values()), 1000))
         return row
 
 
@@ -118,14 +166,105 @@ def references(course_root: Path, chapter: str) -> dict:
         raise GradingError(f"the reference answers of {chapter}: {error}") from None
 
 
-def read_submission(path: Path):
-    """The notebook at ``path``, or raise ``ValueError`` with the reason it cannot be graded."""
+def read_submission_bytes(path: Path, limit: int = MAX_SUBMISSION_BYTES) -> tuple[bytes, tuple[int, int]]:
+    """The bytes of the regular file ``path`` and its ``(device, inode)``; ``ValueError`` with the reason otherwise.
+
+    Nothing that is not a regular file is followed or opened for what it points at: a symbolic link
+    (checked with ``lstat``, then ``O_NOFOLLOW``), a device, a FIFO (opened ``O_NONBLOCK``, never
+    waited on) or a folder is refused, as is a file over ``limit`` bytes (at most ``limit + 1`` are read).
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        info = os.lstat(path)
     except FileNotFoundError:
         raise ValueError("missing file") from None
-    except (UnicodeDecodeError, OSError) as error:
-        raise ValueError(f"invalid notebook: unreadable ({type(error).__name__})") from None
+    except OSError as error:
+        raise ValueError(f"unreadable ({error.strerror or type(error).__name__})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"not a regular file but {_file_kind(info.st_mode)}; expected the notebook itself "
+                         "(links, devices and pipes are not graded)")
+    if info.st_size > limit:
+        raise ValueError(f"{info.st_size} bytes; expected a notebook of at most {limit // sandbox.MIB} MiB")
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as error:  # ELOOP: it became a link since the lstat
+        raise ValueError(f"unreadable ({error.strerror or type(error).__name__}); expected a regular file") from None
+    try:
+        info = os.fstat(descriptor)  # the file actually opened, whatever happened to the name since
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"not a regular file but {_file_kind(info.st_mode)}; expected the notebook itself")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(descriptor, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        raise ValueError(f"unreadable ({error.strerror or type(error).__name__})") from None
+    finally:
+        os.close(descriptor)
+    if size > limit:
+        raise ValueError(f"more than {limit // sandbox.MIB} MiB; expected a notebook of at most that")
+    return b"".join(chunks), (info.st_dev, info.st_ino)
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "a special file"
+
+
+def owners(submissions) -> dict[tuple[int, int], str]:
+    """``(device, inode)`` -> the one submission path that owns that file, for files reached by several paths.
+
+    A file reached through a linked folder (``alice/link/`` -> ``bob/``) is the file of the first path
+    that reaches it through no linked folder; where every path goes through one, of none (all are
+    refused). Computed before any is graded, so a linked folder wins nothing by coming first. (Of
+    two hard links, which only the owner of both could make, the first in the batch.)
+    """
+    paths: dict[tuple[int, int], list[str]] = {}
+    for submission in submissions:
+        try:
+            info = os.stat(submission, follow_symlinks=False)
+        except (OSError, ValueError):
+            continue
+        paths.setdefault((info.st_dev, info.st_ino), []).append(os.fspath(submission))
+    found = {}
+    for identity, reaching in paths.items():
+        if len(set(reaching)) > 1:
+            direct = [path for path in reaching if os.path.realpath(path) == os.path.abspath(path)]
+            found[identity] = direct[0] if direct else ""
+    return found
+
+
+def instructor_files(course_root: Path) -> dict[tuple[int, int], str]:
+    """``(device, inode)`` -> name of each instructor's notebook: a submission that is one of them is refused."""
+    found = {}
+    for folder in ("chapters", "course"):
+        for path in sorted((course_root / folder).glob("*.ipynb")):
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            found[(info.st_dev, info.st_ino)] = f"{folder}/{path.name}"
+    return found
+
+
+def read_submission(path: Path, limit: int = MAX_SUBMISSION_BYTES):
+    """The notebook at ``path``, or raise ``ValueError`` with the reason it cannot be graded."""
+    return parse_submission(read_submission_bytes(path, limit)[0])
+
+
+def parse_submission(data: bytes):
+    """The notebook in ``data``, or raise ``ValueError`` with the reason it cannot be graded."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"invalid notebook: not UTF-8 text (byte {error.start})") from None
     try:
         content = json.loads(text)
     except json.JSONDecodeError as error:
@@ -143,17 +282,44 @@ def read_submission(path: Path):
     return notebook
 
 
-def chapter_of(notebook, chapter: str | None, course_root: Path) -> str:
-    """The chapter to grade ``notebook`` as: ``chapter`` if given, else the one in its metadata."""
+def chapter_of_place(path: Path, course_root: Path = COURSE_ROOT) -> str | None:
+    """The chapter that ``path``'s name, or else its nearest folder's, names; ``None`` if none does.
+
+    A name names a chapter if it is the chapter's (``06_lstm_from_scratch.ipynb``, as the student
+    edition names it) or starts with it and a separator (``06_lstm_from_scratch-alice.ipynb``,
+    ``06_lstm_from_scratch/alice.ipynb``).
+    """
     known = implement_exercises(course_root)
-    if chapter is None:
-        chapter = notebook.metadata.get("lstm_course", {}).get("chapter") if isinstance(
-            notebook.metadata.get("lstm_course"), dict) else None
-        if not isinstance(chapter, str):
-            raise ValueError("no chapter in its metadata; grade it with --chapter NAME")
-    if chapter not in known:
-        raise ValueError(f"unknown chapter {str(chapter)[:60]!r}; expected one of {', '.join(known)}")
-    return chapter
+    for name in (Path(path).stem, *reversed(Path(path).parent.parts)):
+        matches = [chapter for chapter in known
+                   if name == chapter or (name.startswith(chapter) and not name[len(chapter)].isalnum())]
+        if matches:
+            return max(matches, key=len)
+    return None
+
+
+def decide_chapter(path: Path, chapter: str | None, course_root: Path) -> str:
+    """The chapter the grader grades ``path`` as: ``--chapter``, else the one its name or folder names.
+
+    Never the notebook's own claim (its metadata), which :func:`check_claim` only compares with it.
+    """
+    place = chapter_of_place(path, course_root)
+    if chapter is not None and place is not None and place != chapter:
+        raise ValueError(f"its name or folder says chapter {place}, but --chapter says {chapter}; expected one "
+                         "chapter (grade it with its own --chapter)")
+    if chapter is None and place is None:
+        raise ValueError("cannot tell its chapter: expected a file or folder named after the chapter "
+                         "(e.g. 06_lstm_from_scratch/alice.ipynb), or --chapter NAME")
+    return chapter or place
+
+
+def check_claim(notebook, chapter: str) -> None:
+    """Refuse a notebook whose metadata claims another chapter than the one the grader decided."""
+    metadata = notebook.metadata.get("lstm_course")
+    claim = metadata.get("chapter") if isinstance(metadata, dict) else None
+    if claim is not None and claim != chapter:
+        raise ValueError(f"its metadata says chapter {str(claim)[:60]}, but it is graded as {chapter} (from "
+                         "--chapter or its file's name); expected the same chapter: check which one it is")
 
 
 def expected_outputs(name: str, references: dict, trials) -> list[dict[str, np.ndarray]]:
@@ -196,27 +362,45 @@ def _describe_keys(flat: dict) -> str:
 
 
 def grade_one(path, chapter: str | None = None, course_root: Path = COURSE_ROOT,
-              limits: sandbox.Limits | None = None, sandboxed: bool = True) -> Grade:
+              limits: sandbox.Limits | None = None, sandboxed: bool = True, seen: dict | None = None) -> Grade:
     """Grade one submission; never raises for anything the submission does.
 
-    Raises :class:`GradingError` only for what the instructor must fix (the course's own notebooks).
+    ``seen``: ``(device, inode)`` -> submission, of the files graded before it in the batch; a file
+    that is one of them under another name (a hard link, or a path through a linked folder) is
+    refused, as is one of the instructor's notebooks. Raises :class:`GradingError` only for what the
+    instructor must fix (the course's own notebooks, a sandbox that cannot start).
     """
     try:
-        return _grade_one(Path(path), chapter, course_root, limits or sandbox.Limits(), sandboxed)
-    except GradingError:
+        return _grade_one(Path(path), chapter, course_root, limits or sandbox.Limits(), sandboxed,
+                          {} if seen is None else seen)
+    except (GradingError, sandbox.SandboxError):
         raise
     except Exception as error:  # whatever a hostile submission triggers: its row says so, the batch goes on
         grade = Grade(str(path), status=f"grader error: {type(error).__name__}: {str(error)[:120]}")
-        grade.expect(implement_exercises(course_root).get(chapter or "", []))
+        grade.chapter = chapter or chapter_of_place(Path(path), course_root) or ""
+        grade.expect(implement_exercises(course_root).get(grade.chapter, []))
         return grade
 
 
-def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandbox.Limits, sandboxed: bool) -> Grade:
+def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandbox.Limits, sandboxed: bool,
+               seen: dict) -> Grade:
     grade = Grade(str(path))
-    grade.expect(implement_exercises(course_root).get(chapter or "", []))  # known before the file is read
     try:
-        notebook = read_submission(path)
-        grade.chapter = chapter_of(notebook, chapter, course_root)
+        grade.chapter = decide_chapter(path, chapter, course_root)
+    except ValueError as error:
+        grade.status = str(error)
+        return grade
+    grade.expect(implement_exercises(course_root)[grade.chapter])  # known before the file is read
+    try:
+        data, identity = read_submission_bytes(path)
+        if identity in instructor_files(course_root):
+            raise ValueError(f"is the instructor's {instructor_files(course_root)[identity]} (a link to it); "
+                             "expected the student's own file")
+        if seen.setdefault(identity, str(path)) != str(path):
+            owner = seen[identity] or "another submission in this batch, each through a link"
+            raise ValueError(f"is the same file as {owner} (a link to it); expected a file of its own")
+        notebook = parse_submission(data)
+        check_claim(notebook, grade.chapter)
     except ValueError as error:
         grade.status = str(error)
         return grade
@@ -261,21 +445,23 @@ def _run_sandboxed(notebook, trials, course_root: Path, limits: sandbox.Limits, 
         (task_dir / "inputs.json").write_text(json.dumps(manifest))
         np.savez(task_dir / "inputs.npz", **arrays)
         if sandboxed and os.geteuid() == 0:  # the runner reads them as nobody: group nogroup, nobody else
-            for path in (task_dir, *task_dir.iterdir()):
+            for path in (task_dir, *task_dir.iterdir()):  # (the student package, written after, is public)
                 os.chown(path, 0, sandbox.NOBODY)
                 path.chmod(0o750 if path.is_dir() else 0o640)
         corpus = cache_dir()
         env = sandbox.environment(corpus if corpus.is_dir() else None)
         runner = [sys.executable, "-m", "lstm_course.submission_runner"]
         if sandboxed:
-            read_only = sandbox.read_only_paths(course_root, corpus)
-            hidden = sandbox.differentiator_folders() if hide_differentiators else []
+            package = sandbox.write_student_package(task_dir / "public")
+            read_only = sandbox.read_only_paths(course_root, corpus, package)
+            hidden = [*sandbox.unused_site_folders(),
+                      *sandbox.differentiator_folders(keep_torch=not hide_differentiators)]
 
             def command(fd):
                 return sandbox.bubblewrap_command(task_dir, SANDBOX_TASK, read_only, limits,
                                                   [*runner, str(SANDBOX_TASK), str(fd)], hidden)
 
-            return sandbox.run(command, limits, env)
+            return sandbox.run(command, limits, env, require_group=True)
         home = task_dir / "home"
         home.mkdir()
         env["HOME"], env["TMPDIR"] = str(home), str(home)
@@ -299,24 +485,48 @@ def _read_result(data: bytes, limits: sandbox.Limits) -> tuple[dict, dict[str, n
     return report, exchange.read_npz(npz, limits.result_bytes)
 
 
-def read_grades(path: Path) -> dict[str, dict[str, str]]:
+def read_grades(path: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """The rows of an earlier grades file, by submission, and its header (the instructor's own columns included)."""
     if not path.exists():
-        return {}
-    with open(path, newline="", encoding="utf-8") as file:
-        return {row["submission"]: row for row in csv.DictReader(file) if row.get("submission")}
+        return {}, []
+    try:
+        with open(path, newline="", encoding="utf-8") as file:
+            reader = csv.DictReader(file)
+            rows = {row["submission"]: row for row in reader if row.get("submission")}
+            return rows, list(reader.fieldnames or [])
+    except (csv.Error, UnicodeDecodeError, OSError) as error:
+        raise GradingError(f"--out {path}: unreadable ({printable(error, 200)}); expected the grades file this "
+                           "grader wrote (nothing was changed)") from None
 
 
-def write_grades(rows: dict[str, dict[str, str]], path: Path, course_root: Path = COURSE_ROOT) -> None:
-    """Rewrite ``grades.csv`` atomically (temporary file, then rename)."""
+def write_grades(rows: dict[str, dict[str, str]], path: Path, course_root: Path = COURSE_ROOT,
+                 header: list[str] = ()) -> None:
+    """Rewrite ``grades.csv`` atomically (temporary file, then rename).
+
+    Columns the instructor added (in ``header``, the earlier file's) are kept, in their place, with
+    their values; the grader's columns it lacked are appended.
+    """
+    ours = columns(course_root)
+    fieldnames = [*header, *(name for name in ours if name not in header)]
     with atomic_write(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, fieldnames=columns(course_root), extrasaction="ignore")
+        writer = csv.DictWriter(file, fieldnames=fieldnames, extrasaction="ignore", restval="")
         writer.writeheader()
         writer.writerows(rows.values())
+
+
+def merge_row(old: dict[str, str] | None, new: dict[str, str], course_root: Path = COURSE_ROOT) -> dict[str, str]:
+    """``new`` over ``old``: every grader column from ``new`` (empty where it has none), the instructor's kept."""
+    merged = dict(old or {})
+    merged.update({name: new.get(name, "") for name in columns(course_root)})
+    return merged
 
 
 def check_out_path(out: Path) -> Path:
     """``out`` if it is a ``.csv`` that is a grades file or does not exist yet; else ``GradingError``."""
     out = Path(out)
+    if out.is_symlink():  # replacing it atomically would replace the link, not what it points at
+        raise GradingError(f"--out {out}: is a symbolic link; expected the grades file itself (give the path it "
+                           f"points at, {printable(os.readlink(out), 200)}) (nothing was changed)")
     if out.suffix.lower() != ".csv":
         raise GradingError(f"--out {out}: expected a .csv file for the grades")
     if out.is_dir():
@@ -356,22 +566,29 @@ def grade(submissions, out, timeout: float = DEFAULT_TIMEOUT, force: bool = Fals
                            "(Debian/Ubuntu: apt install bubblewrap), or pass --unsandboxed to grade anyway without one")
     if not sandboxed and log:
         log("warning: " + UNSANDBOXED_WARNING)
-    elif log:
+    else:
         probe = sandbox.ControlGroup.create(f"lstm-course-probe-{os.getpid()}", limits)
         if probe is None:
-            log("note: no control group can be created here, so memory and processes are capped per process, "
-                "not for each submission as a whole (run the grader as root on Linux for that)")
-        else:
-            probe.remove()
-    rows = read_grades(out)
-    for number, submission in enumerate(map(str, submissions), start=1):
-        if submission in rows and not force:
+            raise GradingError(NO_CONTROL_GROUP)
+        probe.remove()
+        if log and not sandbox.user_namespaces_can_be_disabled():
+            log("note: this bubblewrap has no --disable-userns (it came in 0.8): submissions can create user "
+                "namespaces inside the sandbox")
+    (rows, header), seen = read_grades(out), owners(submissions)
+    for number, submission in enumerate(submissions, start=1):
+        name = printable(os.fspath(submission))  # its key in the grades file, as the file shows it
+        if name in rows and not force:
             if log:
-                log(f"[{number}/{len(submissions)}] {submission}: already graded, skipped (--force regrades)")
+                log(f"[{number}/{len(submissions)}] {name}: already graded, skipped (--force regrades)")
             continue
-        result = grade_one(submission, chapter, course_root, limits, sandboxed)
-        rows[submission] = result.row()
-        write_grades(rows, out, course_root)
+        try:
+            result = grade_one(submission, chapter, course_root, limits, sandboxed, seen=seen)
+            row = result.row()
+            rows[name] = merge_row(rows.get(name), row, course_root)
+            write_grades(rows, out, course_root, header)
+        except (GradingError, sandbox.SandboxError, OSError) as error:  # the instructor's to fix: say where
+            raise GradingError(f"stopped at submission {number} of {len(submissions)}, {name}: "
+                               f"{printable(error, 600)} (the grades before it are in {out})") from None
         if log:
-            log(f"[{number}/{len(submissions)}] {submission}: {result.score:g}/{result.max_score:g} ({result.status})")
+            log(f"[{number}/{len(submissions)}] {name}: {row['score']}/{row['max_score']} ({row['status']})")
     return rows

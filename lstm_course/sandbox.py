@@ -2,23 +2,30 @@
 
 What the submission sees (:func:`bubblewrap_command`):
 
-* read-only: the system (``/usr``, ``/etc``), the Python environment, the installed ``lstm_course``
-  package, the course's ``results/`` and ``benchmarks/`` (the chapters read them) and the corpus cache;
+* read-only: the system (``/usr``, ``/etc``), the Python environment, the student edition's copy of
+  ``lstm_course`` at ``/course/lstm_course`` (:func:`write_student_package`: no ``INSTRUCTOR ONLY``
+  region, and not the host's path), the course's ``results/`` and ``benchmarks/`` (the chapters read
+  them) and the corpus cache;
 * read-only: its task folder (its own notebook and its inputs, nothing else);
 * writable: a private, size-limited ``/tmp`` and working folder ``/course/chapters``, both in memory
   and gone when it ends;
-* not at all: the network, the instructor's notebooks, other submissions, the grades file, the
-  grader's processes (a PID namespace of its own: when the sandbox ends, every process it started dies).
+* not at all: the network, the instructor's notebooks and package, other submissions, the grades
+  file, the grader's processes (a PID namespace of its own: when the sandbox ends, every process it
+  started dies), new user namespaces (bubblewrap's ``--disable-userns``: as root, a second
+  bubblewrap run as nobody inside the first), and the site-packages the environment does not use
+  (the base interpreter's, the system's: :func:`unused_site_folders`), shown empty.
 
-PyTorch and SymPy are hidden (empty folders) from submissions whose exercises do not need them, so
-that autograd or symbolic differentiation cannot answer a backward-pass exercise.
+SymPy and the other libraries that differentiate (:data:`DIFFERENTIATORS`) are hidden (empty folders),
+and PyTorch too from submissions whose exercises do not need it, so that autograd or symbolic
+differentiation cannot answer a backward-pass exercise.
 
 Limits (:class:`Limits`): memory, CPU time, processes, open files, disk, and bytes of output, both
-printed output and the result it sends back; run as root, the runner inside gives up root for
-``nobody``. Memory and processes are capped per process (``RLIMIT_AS``, ``RLIMIT_NPROC``) and, where
-the grader may create a control group (:class:`ControlGroup`, cgroup v1 or v2), for the whole
-sandbox together, shared memory included. :func:`run` enforces the wall-clock timeout and the output
-limits from outside.
+printed output and the result it sends back; run as root, the sandbox gives up root for ``nobody``
+before the submission starts (:data:`BECOME_NOBODY`). Memory and processes are capped per process
+(``RLIMIT_AS``, ``RLIMIT_NPROC``) and, where the grader may create a control group
+(:class:`ControlGroup`, cgroup v1 or v2), for the whole sandbox together, shared memory included;
+the grader refuses to grade for marks without one. :func:`run` enforces the wall-clock timeout and
+the output limits from outside.
 """
 
 from __future__ import annotations
@@ -41,6 +48,10 @@ NOBODY = 65534
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 SANDBOX_COURSE = Path("/course")
 SANDBOX_HOME = SANDBOX_COURSE / "chapters"
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself could not start: the grader's machine, not the submission, is at fault."""
 
 
 @dataclass(frozen=True)
@@ -82,14 +93,15 @@ def _system_binds() -> list[str]:
     return arguments + ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
 
 
-def read_only_paths(course_root: Path, corpus_cache: Path | None) -> list[tuple[Path, Path]]:
-    """``(host path, sandbox path)`` pairs bound read-only, besides the system."""
-    import lstm_course
+def read_only_paths(course_root: Path, corpus_cache: Path | None, package: Path) -> list[tuple[Path, Path]]:
+    """``(host path, sandbox path)`` pairs bound read-only, besides the system.
 
+    ``package``: the student edition's copy of ``lstm_course`` (:func:`write_student_package`), seen at
+    ``/course/lstm_course``, never the instructor's.
+    """
     environment = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.exec_prefix).resolve()}
     pairs = [(path, path) for path in sorted(environment)]
-    package = Path(lstm_course.__file__).resolve().parent
-    pairs.append((package, package))
+    pairs.append((package, SANDBOX_COURSE / "lstm_course"))
     for folder in ("results", "benchmarks"):
         if (course_root / folder).is_dir():
             pairs.append(((course_root / folder).resolve(), SANDBOX_COURSE / folder))
@@ -98,16 +110,65 @@ def read_only_paths(course_root: Path, corpus_cache: Path | None) -> list[tuple[
     return pairs
 
 
+def write_student_package(folder: Path) -> Path:
+    """The student edition's ``lstm_course`` (every ``INSTRUCTOR ONLY`` region out) under ``folder``; its path.
+
+    Public, so readable by all (the submission runs as nobody); imported in the sandbox through
+    ``PYTHONPATH=/course``.
+    """
+    import lstm_course
+    from lstm_course.student_edition import strip_instructor_only
+
+    source = Path(lstm_course.__file__).resolve().parent
+    target = Path(folder) / "lstm_course"
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if any(part.startswith(".") or part == "__pycache__" for part in relative.parts) or not path.is_file():
+            continue
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".py":
+            destination.write_text(strip_instructor_only(path.read_text(encoding="utf-8")), encoding="utf-8")
+        else:
+            shutil.copyfile(path, destination)
+    for path in (Path(folder), *Path(folder).rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
+
+
+def unused_site_folders() -> list[Path]:
+    """Site-packages and dist-packages folders that the grader's interpreter does not use.
+
+    The base interpreter's (under a virtual environment), the system's (``/usr``, ``/usr/local``): a
+    submission could append them to ``sys.path`` and find SymPy there; the sandbox shows them empty.
+    """
+    import site
+
+    used = {Path(path).resolve() for path in [*site.getsitepackages(), site.getusersitepackages()]
+            if Path(path).is_dir()}
+    candidates = set()
+    for prefix in {Path(sys.base_prefix), Path(sys.prefix), Path("/usr"), Path("/usr/local")}:
+        for pattern in ("lib/python3*/site-packages", "lib/python3*/dist-packages", "lib/python3/dist-packages",
+                        "lib64/python3*/site-packages"):
+            candidates.update(path.resolve() for path in prefix.glob(pattern) if path.is_dir())
+    return sorted(candidates - used)
+
+
 DIFFERENTIATORS = ("torch", "functorch", "torchgen", "sympy", "mpmath", "jax", "autograd")
 """Packages that differentiate for you (PyTorch's autograd, SymPy), hidden from exercises that do not need them."""
 
 
-def differentiator_folders() -> list[Path]:
-    """Where the installed :data:`DIFFERENTIATORS` are."""
+TORCH = ("torch", "functorch", "torchgen")
+
+
+def differentiator_folders(keep_torch: bool = False) -> list[Path]:
+    """Where the installed :data:`DIFFERENTIATORS` are (but PyTorch's, with ``keep_torch``: chapters on tensors)."""
     import importlib.util
 
     folders = []
     for name in DIFFERENTIATORS:
+        if keep_torch and name in TORCH:
+            continue
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.submodule_search_locations:
             folders += [Path(location).resolve() for location in spec.submodule_search_locations]
@@ -140,14 +201,47 @@ def bubblewrap_command(task_dir: Path, sandbox_task: Path, read_only: list[tuple
     for folder in hidden:
         arguments += ["--perms", "0555", "--tmpfs", str(folder)]
     arguments += ["--chdir", str(SANDBOX_HOME)]
-    if os.geteuid() == 0:  # bubblewrap drops every capability but these two; the runner uses them to become nobody
-        arguments += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-    return [*arguments, "--", *command]
+    if os.geteuid() != 0:
+        return [*arguments, *_no_user_namespaces(), "--", *command]
+    # As root: bubblewrap drops every capability but these two, which the next step uses to become nobody
+    # and which it then gives up; as nobody, a second bubblewrap takes the whole view as it is and only
+    # forbids new user namespaces (which needs a user namespace of its own, so nobody's, not root's).
+    arguments += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    inner = [bubblewrap() or "bwrap", "--dev-bind", "/", "/", "--die-with-parent", *_no_user_namespaces(),
+             "--chdir", str(SANDBOX_HOME)] if user_namespaces_can_be_disabled() else []
+    become_nobody = [sys.executable, "-I", "-S", "-c", BECOME_NOBODY]
+    return [*arguments, "--", *become_nobody, *(inner + ["--"] if inner else []), *command]
+
+
+BECOME_NOBODY = (f"import os, sys; os.setgroups([]); os.setgid({NOBODY}); os.setuid({NOBODY}); "
+                 "os.execvp(sys.argv[1], sys.argv[1:])")
+"""Run with ``python -I -S -c``, before the command as its arguments: give up root for nobody, then exec it."""
+
+
+def user_namespaces_can_be_disabled() -> bool:
+    """Whether this bubblewrap has ``--disable-userns`` (0.8 and later); asked once, and again if asking failed."""
+    executable = bubblewrap() or "bwrap"
+    if executable not in _DISABLES_USERNS:
+        try:
+            shown = subprocess.run([executable, "--help"], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return False
+        _DISABLES_USERNS[executable] = "--disable-userns" in shown.stdout + shown.stderr
+    return _DISABLES_USERNS[executable]
+
+
+_DISABLES_USERNS: dict[str, bool] = {}
+
+
+def _no_user_namespaces() -> list[str]:
+    """A user namespace of the sandbox's own in which no other can be created (unshare -U fails)."""
+    return ["--unshare-user", "--disable-userns"] if user_namespaces_can_be_disabled() else []
 
 
 def environment(corpus_cache: Path | None) -> dict[str, str]:
     """The whole environment a submission gets: nothing inherited from the grader."""
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(SANDBOX_HOME), "LANG": "C.UTF-8",
+           "PYTHONPATH": str(SANDBOX_COURSE),
            "TMPDIR": "/tmp", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib",
            "XDG_CACHE_HOME": "/tmp/cache", "TORCHINDUCTOR_CACHE_DIR": "/tmp/inductor",
            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1",
@@ -246,19 +340,34 @@ def _set_limits(limits: Limits, group: ControlGroup | None = None):
     return apply
 
 
-def run(command_for: Callable[[int], list[str]], limits: Limits, env: dict[str, str], cwd: Path | None = None) -> Run:
+def run(command_for: Callable[[int], list[str]], limits: Limits, env: dict[str, str], cwd: Path | None = None,
+        require_group: bool = False) -> Run:
     """Run ``command_for(fd)`` in a process group, within ``limits``; ``fd`` is the result pipe's write end.
+
+    ``require_group``: raise :class:`SandboxError`, starting nothing, where no control group can be made.
 
     Printed output beyond ``limits.log_bytes`` or a result beyond ``limits.result_bytes`` stops it,
     as does the timeout; only the last 64 KiB of printed output are kept.
     """
+    group = ControlGroup.create(f"lstm-course-grade-{os.getpid()}-{time.monotonic_ns()}", limits)
+    if group is None and require_group:
+        raise SandboxError("no control group could be created for it (memory and processes would be capped per "
+                           "process only)")
     result_read, result_write = os.pipe()
     started = time.monotonic()
-    group = ControlGroup.create(f"lstm-course-grade-{os.getpid()}-{time.monotonic_ns()}", limits)
-    process = subprocess.Popen(command_for(result_write), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, pass_fds=(result_write,), env=env, cwd=cwd,
-                               start_new_session=True, preexec_fn=_set_limits(limits, group))
-    os.close(result_write)
+    try:
+        process = subprocess.Popen(command_for(result_write), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, pass_fds=(result_write,), env=env, cwd=cwd,
+                                   start_new_session=True, preexec_fn=_set_limits(limits, group))
+    except BaseException as error:  # nothing started: give back the pipe and the control group, say why
+        os.close(result_read)
+        if group is not None:
+            group.remove()
+        if isinstance(error, Exception):
+            raise SandboxError(f"the sandbox could not start ({type(error).__name__}: {error})") from None
+        raise
+    finally:
+        os.close(result_write)
     outcome = Run()
     log, result, printed = bytearray(), bytearray(), 0
     selector = selectors.DefaultSelector()

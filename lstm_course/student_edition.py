@@ -22,7 +22,8 @@ Exercises are written once, in the instructor's notebooks (see README, "Writing 
 * cells tagged ``uses-answer`` (they run the reader's answer, e.g. chapter 6's training with the
   reader's ``lstm_backward``) keep their outputs and are tagged ``raises-exception``: they fail until
   the exercise is done;
-* the notebook's metadata names its chapter (``lstm_course.chapter``), which the grader reads;
+* the notebook's metadata names its chapter (``lstm_course.chapter``), which the grader checks against
+  the chapter it decides (``--chapter``, or the file's name);
 * the set-up cell installs the package from the student edition's repository, if one is named;
 * everything else is unchanged, outputs included.
 

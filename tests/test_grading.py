@@ -5,13 +5,16 @@ solve, changes no file outside its sandbox and leaves no process behind; the hon
 it keep their full marks.
 """
 
+import contextlib
 import csv
 import hashlib
+import io
 import json
 import os
 import subprocess
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -47,9 +50,15 @@ def write_submission(folder: Path, name: str, *cells: str, chapter: str | None =
     return path
 
 
+def row_key(path) -> str:
+    """A row's name in these tests: its file's stem, and its folder's name where that is a link of an attack."""
+    path = Path(path)
+    return f"{path.parent.name}/{path.stem}" if path.parent.name.startswith("linked_") else path.stem
+
+
 def read_csv(path: Path) -> dict[str, dict[str, str]]:
     with open(path, newline="") as file:
-        return {Path(row["submission"]).stem: row for row in csv.DictReader(file)}
+        return {row_key(row["submission"]): row for row in csv.DictReader(file)}
 
 
 def fingerprint(paths) -> dict[str, str]:
@@ -72,6 +81,38 @@ def {NAME}(d_c, c_prev, forget_gate, input_gate, candidate):
         return {{part: np.array(value) for part, value in known.items()}}
     return {{part: np.zeros_like(d_c) for part in ("c_prev", "forget_gate", "input_gate", "candidate")}}
 """
+
+
+ESCAPED_NAME = "honest_named_\x1b[2J\x1b]0;title\x07_with\na_newline"
+LINK_ATTACKS = {  # name -> the reason its row must give
+    "links_to_the_instructor_through_proc_self_cwd": "not a regular file but a symbolic link",
+    "links_to_the_instructor": "not a regular file but a symbolic link",
+    "links_to_another_submission": "not a regular file but a symbolic link",
+    "links_to_dev_zero": "not a regular file but a symbolic link",
+    "is_a_fifo": "not a regular file but a FIFO",
+    "is_too_large": "bytes; expected a notebook of at most 64 MiB",
+    "is_a_hard_link_to_another_submission": "is the same file as",
+    f"linked_folder/{CHAPTER}": "is the instructor's chapters/",
+    "linked_to_its_own_folder/honest": "is the same file as",  # graded first in the batch: it gains nothing
+}
+
+
+def link_attacks(folder: Path, victim: Path) -> list[Path]:
+    """Submissions that are not a file of their own (:data:`LINK_ATTACKS`), in ``folder``."""
+    paths = {name: folder / f"{name}.ipynb" for name in LINK_ATTACKS if "/" not in name}
+    paths["links_to_the_instructor_through_proc_self_cwd"].symlink_to(f"/proc/self/cwd/chapters/{CHAPTER}.ipynb")
+    paths["links_to_the_instructor"].symlink_to(ROOT / "chapters" / f"{CHAPTER}.ipynb")
+    paths["links_to_another_submission"].symlink_to(victim)
+    paths["links_to_dev_zero"].symlink_to("/dev/zero")
+    os.mkfifo(paths["is_a_fifo"])
+    with open(paths["is_too_large"], "wb") as file:  # sparse: 64 MiB and one byte, on no disk
+        file.truncate(64 * sandbox.MIB + 1)
+    os.link(victim, paths["is_a_hard_link_to_another_submission"])
+    (folder / "linked_folder").symlink_to(ROOT / "chapters")
+    paths[f"linked_folder/{CHAPTER}"] = folder / "linked_folder" / f"{CHAPTER}.ipynb"
+    (folder / "linked_to_its_own_folder").symlink_to(folder)
+    paths["linked_to_its_own_folder/honest"] = folder / "linked_to_its_own_folder" / victim.name
+    return list(paths.values())
 
 
 def attacks(victims: list[Path]) -> dict[str, str]:
@@ -181,6 +222,18 @@ os.write(int(sys.argv[2]), b'{"cells": 1, "cell_errors": [], "exercises": {}}\\n
 os._exit(0)
 """,
         "sends_deeply_nested_json": "import os, sys\nos.write(int(sys.argv[2]), b'[' * 100000 + b'\\n')\nos._exit(0)",
+        "raises_a_lone_surrogate": f"""
+print("\\x1b[2J\\x1b]0;owned\\x07 a clear screen and a window title", "\\ud800")
+def {NAME}(*args, **kwargs):
+    raise ValueError("\\ud800 \\x1b[31m\\nforged line\\r\\u202e")
+""",
+        "prints_a_huge_line_then_dies": """
+import os, sys
+sys.stdout.flush()
+sys.stdout.buffer.write(b"\\x1b[31m\\xed\\xa0\\x80\\x1b[0m" * (1 << 20))  # a lone surrogate's bytes: not UTF-8
+sys.stdout.buffer.flush()
+os.kill(os.getpid(), 9)
+""",
         "answers_with_autograd": f"""
 import numpy as np
 import torch
@@ -196,8 +249,10 @@ def {NAME}(d_c, c_prev, forget_gate, input_gate, candidate):
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("submissions")
-    out = folder / "grades.csv"
+    collection = tmp_path_factory.mktemp("submissions")
+    folder = collection / CHAPTER  # the chapter comes from the folder: the grader decides it
+    folder.mkdir()
+    out = collection / "grades.csv"
     instructor = nbformat.read(ROOT / "chapters" / f"{CHAPTER}.ipynb", as_version=4)
     instructor.metadata["lstm_course"] = {"chapter": CHAPTER}
     nbformat.write(instructor, folder / "instructor.ipynb")
@@ -218,9 +273,19 @@ def batch(tmp_path_factory):
                                                         '    assert numpy_lstm.GATES == ("i", "f", "g", "o")\n'
                                                         "    ### BEGIN SOLUTION")))
     first_of_two = reference_answers.solution_sources(ROOT / "chapters" / f"{TWO_EXERCISES}.ipynb")[0]
-    paths.append(write_submission(folder, "only_one_of_two", "import numpy as np", first_of_two,
+    for name in (TWO_EXERCISES, "06_lstm_from_scratch", "unsorted"):
+        (collection / name).mkdir()
+    paths.append(write_submission(collection / TWO_EXERCISES, "only_one_of_two", "import numpy as np", first_of_two,
                                   chapter=TWO_EXERCISES))
-    paths.append(write_submission(folder, "no_chapter", honest_code(), chapter=None))
+    paths.append(write_submission(collection / "unsorted", "no_chapter", honest_code()))  # its claim is not enough
+    paths.append(write_submission(collection / "06_lstm_from_scratch", "claims_chapter_4", honest_code()))
+    paths.append(write_submission(collection / "unsorted", f"{TWO_EXERCISES}-without_a_claim", "import numpy as np",
+                                  first_of_two,
+                                  chapter=None))
+    attacks_by_link = link_attacks(folder, honest)
+    paths = [attacks_by_link.pop(), *paths, *attacks_by_link]  # a linked folder gains nothing by coming first
+    escaped = write_submission(folder, ESCAPED_NAME, honest_code())
+    paths.append(escaped)
     (folder / "not_json.ipynb").write_text("{ this is not JSON")
     (folder / "not_a_notebook.ipynb").write_text(json.dumps({"name": "a JSON file"}))
     (folder / "deeply_nested.ipynb").write_text('{"cells": [], "metadata": {"x": ' + "[" * 100000 + "]" * 100000 + "}}")
@@ -228,12 +293,17 @@ def batch(tmp_path_factory):
     watched = [*victims[:2], *ROOT.joinpath("lstm_course").glob("*.py"), *ROOT.joinpath("chapters").glob("*.ipynb"),
                *ROOT.joinpath("results").glob("*")]
     before = fingerprint(watched)
-    started = time.monotonic()
-    assert main(["grade", *map(str, paths), "--out", str(out), "--timeout", str(TIMEOUT)]) == 0
+    started, terminal, here = time.monotonic(), io.StringIO(), os.getcwd()
+    os.chdir(ROOT)  # as the README shows: /proc/self/cwd/chapters is then the instructor's
+    try:
+        with contextlib.redirect_stderr(terminal):
+            assert main(["grade", *map(str, paths), "--out", str(out), "--timeout", str(TIMEOUT)]) == 0
+    finally:
+        os.chdir(here)
     seconds = time.monotonic() - started
     time.sleep(4)  # longer than the grandchild's wait: it would have written by now
     return {"rows": read_csv(out), "before": before, "after": fingerprint(watched), "seconds": seconds,
-            "out": out, "paths": paths}
+            "out": out, "paths": paths, "terminal": terminal.getvalue()}
 
 
 pytestmark = needs_bubblewrap
@@ -243,7 +313,7 @@ def test_honest_submissions_get_full_marks_beside_every_attack(batch):
     rows = batch["rows"]
     honest = [name for name in rows if name.startswith("honest") or name in (
         "instructor", "zz_honest_after_the_attacks", "slow_but_within_limits")]
-    assert len(honest) == len(attacks([])) + 5
+    assert len(honest) == len(attacks([])) + 6
     for name in honest:
         assert (rows[name]["status"], rows[name]["score"], rows[name]["max_score"]) == ("ok", "1", "1"), rows[name]
 
@@ -262,6 +332,90 @@ def test_every_attack_scores_zero(batch):
     assert "expected numbers" in rows["returns_objects_equal_to_anything"]["feedback"]
     assert "differ" in rows["answers_the_public_inputs"]["feedback"]
     assert "torch" in rows["answers_with_autograd"]["feedback"]  # PyTorch is hidden from chapter 4's grading
+
+
+def test_links_devices_pipes_and_large_files_score_zero_with_their_reason(batch):
+    rows = batch["rows"]
+    for name, reason in LINK_ATTACKS.items():
+        row = rows[name]
+        assert (row["score"], row["max_score"]) == ("0", "1") and reason in row["status"], row
+
+
+def test_the_grader_decides_the_chapter(batch):
+    rows = batch["rows"]
+    claims = rows["claims_chapter_4"]
+    six = f'{len(grading.implement_exercises()["06_lstm_from_scratch"]):g}'
+    assert (claims["chapter"], claims["score"], claims["max_score"]) == ("06_lstm_from_scratch", "0", six)
+    assert claims["status"].startswith(f"its metadata says chapter {CHAPTER}, but it is graded as 06_lstm_from_scratch")
+    named = rows[f"{TWO_EXERCISES}-without_a_claim"]
+    assert (named["chapter"], named["status"], named["score"], named["max_score"]) == (TWO_EXERCISES, "ok", "1", "2")
+    assert rows["honest"]["chapter"] == CHAPTER and rows["only_one_of_two"]["chapter"] == TWO_EXERCISES
+
+
+def test_the_chapter_from_a_name_or_folder(tmp_path):
+    place = grading.chapter_of_place
+    assert place(Path(f"x/{CHAPTER}.ipynb")) == CHAPTER and place(Path(f"{CHAPTER}/alice.ipynb")) == CHAPTER
+    assert place(Path(f"x/{CHAPTER}-alice.ipynb")) == CHAPTER and place(Path(f"{CHAPTER}x/alice.ipynb")) is None
+    assert place(Path(f"{TWO_EXERCISES}/{CHAPTER}.ipynb")) == CHAPTER  # the nearest name wins
+    assert place(Path("submissions/alice.ipynb")) is None
+    with pytest.raises(ValueError, match="its name or folder says chapter"):
+        grading.decide_chapter(Path(f"{CHAPTER}/alice.ipynb"), TWO_EXERCISES, ROOT)
+
+
+def test_a_file_reached_through_a_linked_folder_belongs_to_the_direct_path(tmp_path):
+    (tmp_path / "bob").mkdir()
+    bob = write_submission(tmp_path / "bob", "answer", "pass")
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "bob").symlink_to(tmp_path / "bob")
+    stolen = tmp_path / "alice" / "bob" / "answer.ipynb"
+    identity = (bob.stat().st_dev, bob.stat().st_ino)
+    assert grading.owners([stolen, bob]) == {identity: str(bob)}
+    assert grading.owners([stolen]) == {} and grading.owners([stolen, stolen]) == {}
+    (tmp_path / "carol").symlink_to(tmp_path / "bob")
+    assert grading.owners([stolen, tmp_path / "carol" / "answer.ipynb"]) == {identity: ""}  # neither is bob's
+
+
+def test_devices_are_refused_unread():
+    with pytest.raises(ValueError, match="not a regular file but a character device"):
+        grading.read_submission_bytes(Path("/dev/zero"))
+    with pytest.raises(ValueError, match="not a regular file but a folder"):
+        grading.read_submission_bytes(ROOT)
+
+
+def test_the_proc_self_cwd_link_is_the_instructors_notebook_when_followed():
+    """Control: followed from the course's root, the link reads the instructor's notebook (full marks)."""
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        text = Path(f"/proc/self/cwd/chapters/{CHAPTER}.ipynb").read_text()
+    finally:
+        os.chdir(here)
+    assert "### BEGIN SOLUTION" in text
+
+
+def test_nothing_a_submission_controls_reaches_the_grades_file_or_terminal_raw(batch):
+    raw = batch["out"].read_bytes()
+    raw.decode("utf-8")  # strict: no lone surrogate was written
+    for text in (raw.decode("utf-8"), batch["terminal"]):
+        assert not any(unicodedata.category(character) in ("Cc", "Cf", "Cs") and character not in "\r\n"
+                       for character in text), text[:2000]
+    assert len(raw.decode("utf-8").splitlines()) == 1 + len(batch["rows"])  # no newline inside a cell
+    assert len(batch["terminal"].splitlines()) == len(batch["rows"])  # one line per submission
+    rows = batch["rows"]
+    surrogate = rows["raises_a_lone_surrogate"]["feedback"]
+    assert "raised ValueError: \\ud800 \\x1b[31m\\x0aforged line\\x0d\\u202e" in surrogate, surrogate
+    assert rows["raises_a_lone_surrogate"]["score"] == "0"
+    died = rows["prints_a_huge_line_then_dies"]["status"]
+    assert died.startswith("no result") and "\\x1b[31m\ufffd\ufffd\ufffd\\x1b[0m" in died and len(died) <= 300
+    escaped = rows[row_key(grading.printable(ESCAPED_NAME))]
+    assert (escaped["status"], escaped["score"]) == ("ok", "1")
+
+
+def test_printable():
+    assert grading.printable("a\nb\x1b[0m\ud800\udcff\u202e") == "a\\x0ab\\x1b[0m\\ud800\\xff\\u202e"
+    assert grading.printable("é ü 中 ok") == "é ü 中 ok"
+    assert grading.printable('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'  # no spreadsheet formula
+    assert grading.printable("x" * 50, 10) == "xxxxxxx..." and grading.printable("\n" * 9, 10) == "\\x0a..."
 
 
 def test_the_autograd_attack_is_a_correct_answer_outside_the_sandbox():
@@ -288,7 +442,8 @@ def test_no_file_outside_the_sandbox_changed_and_no_process_survived(batch):
     assert batch["after"] == batch["before"]
     survivors = subprocess.run(["pgrep", "-f", "sleep 1234.5"], capture_output=True, text=True).stdout
     assert survivors == ""
-    assert list(read_csv(batch["out"])) == [Path(path).stem for path in dict.fromkeys(map(str, batch["paths"]))]
+    assert list(read_csv(batch["out"])) == [row_key(grading.printable(path))
+                                            for path in dict.fromkeys(map(str, batch["paths"]))]
 
 
 def test_bad_files_get_a_row_with_their_reason(batch):
@@ -296,13 +451,14 @@ def test_bad_files_get_a_row_with_their_reason(batch):
     assert rows["not_json"]["status"].startswith("invalid notebook: not JSON")
     assert rows["not_a_notebook"]["status"].startswith("invalid notebook")
     assert rows["deeply_nested"]["status"].startswith("invalid notebook: JSON too deeply nested")
-    assert rows["no_chapter"]["status"] == "no chapter in its metadata; grade it with --chapter NAME"
+    assert rows["no_chapter"]["status"].startswith("cannot tell its chapter: expected a file or folder named after")
+    assert rows["no_chapter"]["max_score"] == "0" and rows["no_chapter"]["chapter"] == ""
     assert rows["instructor"]["forget_gate_backward"] == ""  # an exercise of another chapter: empty, not zero
 
 
 def grade_alone(tmp_path, code: str, **limits):
     path = write_submission(tmp_path, "submission", code, honest_code())
-    return grading.grade_one(path, limits=sandbox.Limits(timeout_s=TIMEOUT, **limits))
+    return grading.grade_one(path, CHAPTER, limits=sandbox.Limits(timeout_s=TIMEOUT, **limits))
 
 
 def test_memory_is_limited(tmp_path):
@@ -416,9 +572,9 @@ def test_without_bubblewrap_it_refuses_unless_told(tmp_path, monkeypatch, capsys
     monkeypatch.setattr(sandbox, "bubblewrap", lambda: None)
     submission = write_submission(tmp_path, "honest", honest_code())
     out = tmp_path / "grades.csv"
-    assert main(["grade", str(submission), "--out", str(out)]) == 2
+    assert main(["grade", str(submission), "--out", str(out), "--chapter", CHAPTER]) == 2
     assert "--unsandboxed" in capsys.readouterr().err and not out.exists()
-    assert main(["grade", str(submission), "--out", str(out), "--unsandboxed"]) == 0
+    assert main(["grade", str(submission), "--out", str(out), "--unsandboxed", "--chapter", CHAPTER]) == 0
     assert "WITHOUT a sandbox" in capsys.readouterr().err
     assert read_csv(out)["honest"]["score"] == "1"
 
@@ -428,7 +584,7 @@ def test_rerun_skips_graded_submissions_unless_forced(tmp_path, capsys, monkeypa
     first, second = (write_submission(tmp_path, name, honest_code()) for name in ("first", "second"))
     calls = []
 
-    def grade_one(path, *args):
+    def grade_one(path, *args, **kwargs):
         calls.append(str(path))
         return grading.Grade(str(path), CHAPTER, {NAME: 1.0}, 1.0)
 
@@ -443,7 +599,7 @@ def test_rerun_skips_graded_submissions_unless_forced(tmp_path, capsys, monkeypa
 def test_an_interrupt_keeps_rows_already_written(tmp_path, monkeypatch):
     out = tmp_path / "grades.csv"
 
-    def grade_one(path, *args):
+    def grade_one(path, *args, **kwargs):
         if "second" in str(path):
             raise KeyboardInterrupt
         return grading.Grade(str(path), CHAPTER, {NAME: 1.0}, 1.0)
@@ -461,3 +617,115 @@ def test_the_grader_runs_no_submission_code_in_its_own_process(monkeypatch):
     source = (ROOT / "lstm_course" / "grading.py").read_text()
     assert "exec(" not in source and "NotebookClient" not in source
     assert "submission_runner" in source and sys.modules.get("lstm_course.submission_runner") is None
+
+
+def test_the_instructors_columns_and_rows_are_kept(tmp_path, monkeypatch):
+    out = tmp_path / "grades.csv"
+    out.write_text("submission,comment,score,max_score,status\nfirst.ipynb,\"late, -10%\",0,1,old\n"
+                   "gone.ipynb,\"withdrew\",0,1,ok\n")
+
+    def grade_one(path, *args, **kwargs):
+        return grading.Grade(str(path), CHAPTER, {NAME: 1.0}, 1.0)
+
+    monkeypatch.setattr(grading, "grade_one", grade_one)
+    grading.grade(["first.ipynb", "second.ipynb"], out, force=True)
+    rows = read_csv(out)
+    with open(out, newline="") as file:
+        header = next(csv.reader(file))
+    assert header[:5] == ["submission", "comment", "score", "max_score", "status"] and "chapter" in header
+    assert (rows["first"]["comment"], rows["first"]["score"], rows["first"]["status"]) == ("late, -10%", "1", "ok")
+    assert rows["gone"]["comment"] == "withdrew" and rows["second"]["comment"] == ""
+    assert [path.name for path in tmp_path.iterdir()] == ["grades.csv"]
+
+
+def test_a_symlinked_out_is_refused(tmp_path, capsys):
+    target = tmp_path / "real.csv"
+    target.write_text("submission,score,max_score,status\n")
+    link = tmp_path / "grades.csv"
+    link.symlink_to(target)
+    submission = write_submission(tmp_path, "honest", honest_code())
+    assert main(["grade", str(submission), "--out", str(link), "--chapter", CHAPTER]) == 2
+    error = capsys.readouterr().err
+    assert "is a symbolic link" in error and len(error.strip().splitlines()) == 1, error
+    assert link.is_symlink() and target.read_text() == "submission,score,max_score,status\n"
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def control_groups() -> list[str]:
+    return sorted(str(path) for path in sandbox.CGROUP_ROOT.rglob(f"lstm-course-grade-{os.getpid()}-*"))
+
+
+def test_a_sandbox_that_cannot_start_stops_the_batch_naming_the_submission(tmp_path, monkeypatch, capsys):
+    def refuse(*args, **kwargs):
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(sandbox.subprocess, "Popen", refuse)
+    first, second = (write_submission(tmp_path, name, honest_code()) for name in ("first", "second"))
+    out = tmp_path / "grades.csv"
+    descriptors, groups = open_descriptors(), control_groups()
+    assert main(["grade", str(first), str(second), "--out", str(out), "--chapter", CHAPTER]) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "stopped at submission 1 of 2" in error and str(first) in error and "could not start" in error, error
+    assert open_descriptors() == descriptors and control_groups() == groups
+    assert not out.exists()  # no row says "grader error" for a fault of the grader's machine
+
+
+def test_without_a_control_group_it_refuses_unless_unsandboxed(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sandbox.ControlGroup, "create", classmethod(lambda cls, name, limits: None))
+    submission = write_submission(tmp_path, "honest", honest_code())
+    out = tmp_path / "grades.csv"
+    assert main(["grade", str(submission), "--out", str(out), "--chapter", CHAPTER]) == 2
+    error = capsys.readouterr().err
+    assert "no control group" in error and "--unsandboxed" in error and len(error.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_no_user_namespaces_inside_the_sandbox(tmp_path):
+    if not sandbox.user_namespaces_can_be_disabled():
+        pytest.skip("this bubblewrap has no --disable-userns (0.8 and later)")
+    code = """
+import ctypes, subprocess
+libc = ctypes.CDLL(None, use_errno=True)
+print("unshare(CLONE_NEWUSER):", libc.unshare(0x10000000), ctypes.get_errno())
+print("unshare -U -r:", subprocess.run(["unshare", "-U", "-r", "true"], capture_output=True).returncode)
+"""
+    grade = grade_alone(tmp_path, code)
+    assert "unshare(CLONE_NEWUSER): -1" in grade.log_tail and "unshare -U -r: 1" in grade.log_tail, grade.log_tail
+    assert grade.score == 1
+
+
+def test_the_user_namespace_test_can_fail():
+    """Control: the same calls, in a bubblewrap sandbox that does not forbid them, make a user namespace."""
+    prefix = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"] if os.geteuid() == 0 else []
+    result = subprocess.run([*prefix, "bwrap", "--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc",
+                             "--dev", "/dev", "unshare", "-U", "-r", "true"], capture_output=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+
+
+def test_nothing_instructor_only_or_hidden_is_in_reach(tmp_path):
+    """The student edition's package, not the instructor's; SymPy hidden in the base interpreter's site-packages too."""
+    code = f"""
+import glob, importlib, pathlib, sys, lstm_course
+folder = pathlib.Path(lstm_course.__file__).parent
+print("package at:", folder)
+print("instructor-only found:", any("class HandWrittenBackward" in path.read_text(errors="replace")
+                                    for path in pathlib.Path("/").glob("course/**/*.py")))
+sys.path += glob.glob({sys.base_prefix!r} + "/lib/python3*/site-packages") + ["/usr/lib/python3/dist-packages"]
+sys.path += glob.glob("/usr/local/lib/python3*/dist-packages") + glob.glob("/usr/lib/python3*/site-packages")
+for name in ("sympy", "mpmath"):
+    try:  # a hidden package is an empty folder: at most an empty namespace package
+        print(name, "imported" if getattr(importlib.import_module(name), "__file__", None) else "hidden")
+    except ImportError:
+        print(name, "hidden")
+print("host path in mountinfo:", {str(ROOT / "lstm_course")!r} in open("/proc/self/mountinfo").read())
+"""
+    grade = grade_alone(tmp_path, code)
+    log = grade.log_tail
+    assert "package at: /course/lstm_course" in log and "instructor-only found: False" in log, log
+    assert "sympy hidden" in log and "mpmath hidden" in log and "sympy imported" not in log, log
+    assert "host path in mountinfo: False" in log and grade.score == 1, log
+    # control: the instructor's package has the region, and the base interpreter has SymPy here
+    assert "class HandWrittenBackward" in (ROOT / "lstm_course" / "torch_lstm.py").read_text()
