@@ -36,6 +36,10 @@ def encode_inputs(trials_by_exercise: Mapping[str, list[Trial]]) -> tuple[dict, 
                     arguments[name] = {"tensor": key}
                 elif isinstance(value, Function):
                     arguments[name] = {"function": value.name}
+                    if value.scale is not None:  # the grader's secret variation of it
+                        for part in ("scale", "shift"):
+                            arrays[f"{key}/{part}"] = np.asarray(getattr(value, part))
+                            arguments[name][part] = f"{key}/{part}"
                 elif isinstance(value, np.ndarray):
                     arrays[key] = value
                     arguments[name] = {"array": key}
@@ -59,7 +63,8 @@ def decode_inputs(manifest: Mapping, arrays: Mapping[str, np.ndarray]) -> dict[s
                 if "tensor" in value:
                     kwargs[name] = Tensor(arrays[value["tensor"]])
                 elif "function" in value:
-                    kwargs[name] = Function(value["function"])
+                    kwargs[name] = Function(value["function"], *(arrays[value[part]] if part in value else None
+                                                                 for part in ("scale", "shift")))
                 elif "array" in value:
                     kwargs[name] = arrays[value["array"]]
                 else:

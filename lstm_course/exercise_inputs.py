@@ -15,7 +15,7 @@ function receives as a ``torch.Tensor``) or a :class:`Function` (a smooth functi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,9 +39,22 @@ class Tensor:
 
 @dataclass(frozen=True)
 class Function:
-    """An argument the function receives as the callable ``FUNCTIONS[name]``."""
+    """An argument the function receives as the callable ``FUNCTIONS[name]``.
+
+    The grader varies it with a secret ``scale`` and ``shift`` (arrays of the argument's shape): the
+    callable is then ``x -> FUNCTIONS[name](scale * x + shift)``, a function no public table answers.
+    """
 
     name: str
+    scale: np.ndarray | None = field(default=None, compare=False)
+    shift: np.ndarray | None = field(default=None, compare=False)
+
+    def callable(self) -> Callable[[np.ndarray], object]:
+        base = FUNCTIONS[self.name]
+        if self.scale is None:
+            return base
+        scale, shift = np.array(self.scale), np.array(self.shift)
+        return lambda x: base(scale * x + shift)
 
 
 FUNCTIONS: dict[str, Callable[[np.ndarray], object]] = {
@@ -56,7 +69,8 @@ GRADIENTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sum of sin(x) * position": lambda x: np.cos(x) * np.arange(1, x.size + 1).reshape(x.shape),
     "log-sum-exp": lambda x: np.exp(x) / np.sum(np.exp(x)),
 }
-"""Each function's gradient, by hand: what the public check compares a gradient with."""
+"""Each function's gradient, by hand: what the public check compares a gradient with. Public, so the
+grader never grades on these functions as they are (:func:`lstm_course.grading.secret_functions`)."""
 
 SIZES = [(1, 1, 1), (3, 4, 5), (2, 7, 3), (8, 16, 32)]
 """Batch, input and hidden sizes every shape-generic exercise is tried on."""
@@ -328,7 +342,7 @@ def materialise(kwargs: Mapping[str, object]) -> dict[str, object]:
 
             arguments[name] = torch.from_numpy(np.array(value.array))
         elif isinstance(value, Function):
-            arguments[name] = FUNCTIONS[value.name]
+            arguments[name] = value.callable()
         elif isinstance(value, np.ndarray):
             arguments[name] = np.array(value)
         else:

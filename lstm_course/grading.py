@@ -328,6 +328,24 @@ def expected_outputs(name: str, references: dict, trials) -> list[dict[str, np.n
             for trial in trials]
 
 
+def secret_functions(trials, rng: np.random.Generator) -> list:
+    """``trials`` with every function argument varied by a secret scale and shift of ``x``.
+
+    A public function (``exercise_inputs.FUNCTIONS``) has its gradient tabulated in the public package
+    (``exercise_inputs.GRADIENTS``, for the public check); the varied one has none, so a submission
+    must differentiate it. The expected outputs come from the reference answer on the same function.
+    """
+    varied = []
+    for trial in trials:
+        kwargs, shape = dict(trial.kwargs), np.shape(trial.kwargs.get("x"))
+        for name, value in kwargs.items():
+            if isinstance(value, exercise_inputs.Function):
+                kwargs[name] = exercise_inputs.Function(value.name, rng.uniform(0.5, 1.5, size=shape),
+                                                        rng.normal(0.0, 0.5, size=shape))
+        varied.append(exercise_inputs.Trial(trial.description, kwargs))
+    return varied
+
+
 def score_exercise(name: str, trials, expected, statuses, outputs) -> str | None:
     """``None`` if every trial's output matches, else what is wrong (one sentence)."""
     tolerance = exercise_inputs.EXERCISES[name]
@@ -407,7 +425,7 @@ def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandb
     names = implement_exercises(course_root)[grade.chapter]
     grade.expect(names)
     rng = np.random.default_rng(secrets.randbits(128))
-    trials = {name: exercise_inputs.draw(name, rng) for name in names}
+    trials = {name: secret_functions(exercise_inputs.draw(name, rng), rng) for name in names}
     chapter_references = references(course_root, grade.chapter)
     expected = {name: expected_outputs(name, chapter_references, trials[name]) for name in names}
 

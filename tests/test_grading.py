@@ -115,6 +115,18 @@ def link_attacks(folder: Path, victim: Path) -> list[Path]:
     return list(paths.values())
 
 
+TABLE_LOOKUP = """
+import numpy as np
+from lstm_course import exercise_inputs
+def complex_step_gradient(f, x, h):
+    for name, function in exercise_inputs.FUNCTIONS.items():  # f itself, or a function equal to it at x
+        if function is f or np.allclose(function(x), f(x)):
+            return exercise_inputs.GRADIENTS[name](x)
+    return np.zeros_like(x)
+"""
+"""Chapter 1's complex step answered from the public package's table of gradients."""
+
+
 def attacks(victims: list[Path]) -> dict[str, str]:
     """Attack name -> the code of its notebook's one cell; ``victims`` are files outside its sandbox."""
     victim_list = json.dumps([str(path) for path in victims])
@@ -277,6 +289,8 @@ def batch(tmp_path_factory):
         (collection / name).mkdir()
     paths.append(write_submission(collection / TWO_EXERCISES, "only_one_of_two", "import numpy as np", first_of_two,
                                   chapter=TWO_EXERCISES))
+    paths.append(write_submission(collection / TWO_EXERCISES, "looks_up_the_tabulated_gradient", TABLE_LOOKUP,
+                                  chapter=TWO_EXERCISES))
     paths.append(write_submission(collection / "unsorted", "no_chapter", honest_code()))  # its claim is not enough
     paths.append(write_submission(collection / "06_lstm_from_scratch", "claims_chapter_4", honest_code()))
     paths.append(write_submission(collection / "unsorted", f"{TWO_EXERCISES}-without_a_claim", "import numpy as np",
@@ -430,6 +444,15 @@ def test_the_public_check_is_fooled_where_the_grader_is_not():
     namespace = {}
     exec(public_seed_lookup(), namespace)
     assert getattr(checks, f"check_{NAME}")(namespace[NAME], verbose=False).passed
+
+
+def test_the_public_packages_gradient_table_answers_nothing(batch):
+    row = batch["rows"]["looks_up_the_tabulated_gradient"]
+    assert (row["complex_step_gradient"], row["score"], row["max_score"]) == ("0", "0", "2"), row
+    assert "complex_step_gradient: test 1" in row["feedback"] and "differ" in row["feedback"], row
+    namespace = {}  # control: on the public functions, the table answers the public check
+    exec(TABLE_LOOKUP, namespace)
+    assert checks.check_complex_step_gradient(namespace["complex_step_gradient"], verbose=False).passed
 
 
 def test_the_maximum_comes_from_the_catalogue(batch):
