@@ -2,6 +2,7 @@
 
     .venv/bin/python tools/adding_seed_runs.py --jobs 2                   # chapter 8: about 40 minutes on 2 cores
     .venv/bin/python tools/adding_seed_runs.py --jobs 2 --sweep ablation  # chapter 9: about 8 minutes
+    .venv/bin/python tools/adding_seed_runs.py --jobs 1 --sweep chapter8-seeds  # chapter 8: about an hour
 
 Runs ``python -m lstm_course adding --quiet --curve ...`` once per row of the sweep
 (:data:`SWEEPS`), each in its own single-threaded process, ``--jobs`` at a time, and writes the
@@ -45,6 +46,13 @@ RUNS = (
        ("RNN", ["--model", "rnn", "--seed", "0"], "native")]
 )
 """Chapter 8: (label, the adding command's arguments beyond ``--length 100 --quiet --curve``, instruction set)."""
+FRESH_SEEDS = range(10, 20)
+MORE_SEEDS_RUNS = (  # chapter 8, issue 29: the recipe on seeds never used to choose it, and the bias ablation
+    [("LSTM, fresh seed", ["--model", "lstm", "--seed", str(seed)], "native") for seed in FRESH_SEEDS]
+    + [(f"LSTM, forget bias {bias}", ["--model", "lstm", "--forget-bias", str(bias), "--seed", str(seed)], "native")
+       for bias in (1, 3) for seed in range(3)]
+)
+"""Chapter 8's second sweep: ten fresh seeds of the default recipe, and forget biases 1 and 3 on three seeds each."""
 ABLATION = {  # chapter 9: every variant at T = 50 for 40,000 sequences, three seeds each
     "LSTM, forget bias 0 (PyTorch default)": ["--model", "lstm:standard", "--forget-bias", "0"],
     "LSTM, forget bias 1": ["--model", "lstm:standard", "--forget-bias", "1"],
@@ -55,11 +63,18 @@ ABLATION = {  # chapter 9: every variant at T = 50 for 40,000 sequences, three s
     "no output gate, bias 1": ["--model", "lstm:no_output_gate", "--forget-bias", "1"],
     "GRU": ["--model", "gru"],
     "2-layer LSTM, forget bias 3": ["--model", "lstm", "--forget-bias", "3", "--layers", "2"],
+    # issue 29: every variant again at chapter 8's rule for T = 50 (forget_bias_for_span(55) = 4.4, rounded)
+    "LSTM, forget bias 4 (chapter 8's rule)": ["--model", "lstm:standard", "--forget-bias", "4"],
+    "coupled input-forget gate, bias 4": ["--model", "lstm:coupled", "--forget-bias", "4"],
+    "peephole, bias 4": ["--model", "lstm:peephole", "--forget-bias", "4"],
+    "no output gate, bias 4": ["--model", "lstm:no_output_gate", "--forget-bias", "4"],
+    "2-layer LSTM, forget bias 4": ["--model", "lstm", "--forget-bias", "4", "--layers", "2"],
 }
 ABLATION_RUNS = [(label, [*arguments, "--seed", str(seed)], "native")
                  for label, arguments in ABLATION.items() for seed in range(3)]
 SWEEPS = {  # name: (the rows, the arguments every row shares, the file it writes)
     "chapter8": (RUNS, ["--length", "100"], ROOT / "results" / "adding_seed_runs.json"),
+    "chapter8-seeds": (MORE_SEEDS_RUNS, ["--length", "100"], ROOT / "results" / "adding_more_seeds.json"),
     "ablation": (ABLATION_RUNS, ["--length", "50", "--max-sequences", "40000"],
                  ROOT / "results" / "ablation_seed_runs.json"),
 }

@@ -53,7 +53,7 @@ def main() -> None:
                          "--seed", str(seed), "--out", checkpoint, "--quiet"]
                 summary = command_output(train)
                 validation = command_output(["evaluate", checkpoint, "--split", "validation"])
-            record["runs"].append({
+            run = {
                 "lr": lr, "seed": seed, "steps": args.steps,
                 "command": "python -m lstm_course " + " ".join(train).replace(checkpoint, "CKPT"),
                 "best_validation_bits_per_char": summary["best_validation_bits_per_char"],
@@ -61,7 +61,10 @@ def main() -> None:
                 "validation_ngram_bits_per_char": validation["ngram_bits_per_char"],
                 "seconds": summary["seconds"],
                 "machine": machine_description(),
-            })
+            }
+            # Read the file again before adding this run: another search may have added runs meanwhile.
+            record = json.loads(args.out.read_text()) if args.out.exists() else {"runs": []}
+            record["runs"] = sorted([*record["runs"], run], key=lambda row: (row["steps"], row["seed"], row["lr"]))
             with atomic_write(args.out, "w") as file:
                 file.write(json.dumps(record, indent=2) + "\n")
             print(f"lr {lr:g} seed {seed}: validation {validation['validation_bits_per_char']:.4f} bits/char",
