@@ -171,8 +171,9 @@ def _check(exercise: str, candidate: Callable, reference: Callable, seed: int, v
 NUMERICAL = {"atol": 1e-6, "rtol": 1e-5,
              "note": " (against central differences; the grader wants the exact gradient, to 1e-10)"}
 """How closely an answer must match central differences (their own error is about 1e-9 here). The
-grader compares with the reference answer to :data:`exercise_inputs.ANALYTIC` instead, which only a
-derivative worked out exactly meets; the message says so."""
+grader compares with the reference answer to :data:`exercise_inputs.ANALYTIC` instead, which central
+differences cannot meet (a derivative worked out exactly can, and so can chapter 1's complex step,
+exact to rounding for an analytic function); the message says so."""
 
 
 def check_rnn_step_jacobian(rnn_step_jacobian: Callable, seed: int = 0, verbose: bool = True) -> CheckResult:

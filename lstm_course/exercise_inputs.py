@@ -267,8 +267,10 @@ class Inputs:
 
 
 ANALYTIC = {"atol": 1e-12, "rtol": 1e-10}
-"""How closely a derivative worked out by hand must match the reference: float64 answers agree to about
-1e-15, central differences (the package's ``gradcheck``, errors of about 1e-9) do not get this close."""
+"""How closely a derivative must match the reference: exact float64 answers agree to about 1e-15, central
+differences (the package's ``gradcheck``, errors of about 1e-9) do not get this close. It separates exact
+derivatives from finite differences, not hand work from numerical work: a complex-step derivative
+(chapter 1), exact to rounding for an analytic function, meets it too."""
 
 EXERCISES: dict[str, Inputs] = {
     "rnn_step_jacobian": Inputs(_rnn_step_jacobian, **ANALYTIC),

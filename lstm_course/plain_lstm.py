@@ -22,6 +22,12 @@ def sigmoid(a):
     return 1 / (1 + np.exp(-a))
 
 
+def gate(x_t, h_prev, W_x, W_h, b_x, b_h, activation=sigmoid):
+    """One gate, ``(B, H)``, from one gate's weights: ``W_x`` ``(H, D)``, ``W_h`` ``(H, H)``, ``b_x, b_h`` ``(H,)``."""
+    a = x_t @ W_x.T + b_x + h_prev @ W_h.T + b_h  # the gate's pre-activation
+    return activation(a)  # sigmoid for i, f, o: a fraction; np.tanh for the candidate g
+
+
 def lstm_gates(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
     """The four gates ``(i, f, g, o)``, each ``(B, H)``, from ``x_t`` ``(B, D)`` and ``h_prev`` ``(B, H)``."""
     H = h_prev.shape[1]

@@ -79,3 +79,14 @@ def test_plain_gates_are_the_package_gates_in_order_i_f_g_o(rng):
 def test_plain_sigmoid_is_the_stable_sigmoid_where_both_are_finite():
     z = np.linspace(-30, 30, 601)
     np.testing.assert_allclose(plain_lstm.sigmoid(z), sigmoid(z), rtol=1e-12, atol=1e-15)
+
+
+def test_plain_gate_is_the_package_gate(rng):
+    params = numpy_lstm.init_params(D, H, rng)
+    x_t, h_prev = rng.normal(size=(B, D)), rng.normal(size=(B, H))
+    for name, activation in (("f", sigmoid), ("g", np.tanh)):
+        block = numpy_lstm.gate_parameters(name, **params)
+        plain_activation = plain_lstm.sigmoid if activation is sigmoid else np.tanh
+        np.testing.assert_allclose(plain_lstm.gate(x_t, h_prev, **block, activation=plain_activation),
+                                   numpy_lstm.gate(x_t, h_prev, **block, activation=activation),
+                                   rtol=0, atol=1e-12, err_msg=name)
