@@ -113,6 +113,8 @@ def read_only_paths(course_root: Path, corpus_cache: Path | None, package: Path)
 def write_student_package(folder: Path) -> Path:
     """The student edition's ``lstm_course`` (every ``INSTRUCTOR ONLY`` region out) under ``folder``; its path.
 
+    Its ``checks`` is :data:`CHECKS_WHILE_GRADING`: no public check, so no reference, runs in the sandbox.
+
     Public, so readable by all (the submission runs as nobody); imported in the sandbox through
     ``PYTHONPATH=/course``.
     """
@@ -131,9 +133,24 @@ def write_student_package(folder: Path) -> Path:
             destination.write_text(strip_instructor_only(path.read_text(encoding="utf-8")), encoding="utf-8")
         else:
             shutil.copyfile(path, destination)
+    (target / "checks.py").write_text(CHECKS_WHILE_GRADING, encoding="utf-8")
     for path in (Path(folder), *Path(folder).rglob("*")):
         path.chmod(0o755 if path.is_dir() else 0o644)
     return target
+
+
+CHECKS_WHILE_GRADING = '''"""The public checks, as a graded submission sees them: not there.
+
+Each check computes its own reference (central differences, a definition), which a submission could
+capture and return as its answer. The grader needs none of them: it draws its own inputs and scores
+the outputs outside the sandbox. A notebook's check cells fail here, and that costs nothing.
+"""
+
+
+def __getattr__(name):
+    raise AttributeError(f"lstm_course.checks.{name}: the public checks do not run while grading")
+'''
+"""The ``lstm_course/checks.py`` of the sandbox's package (:func:`write_student_package`)."""
 
 
 def unused_site_folders() -> list[Path]:

@@ -21,7 +21,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from lstm_course import checks, exercise_inputs, grading, reference_answers, sandbox
+from lstm_course import checks, exchange, exercise_inputs, grading, reference_answers, sandbox
 from lstm_course.__main__ import main
 from lstm_course.student_edition import student_notebook
 
@@ -125,6 +125,22 @@ def complex_step_gradient(f, x, h):
     return np.zeros_like(x)
 """
 """Chapter 1's complex step answered from the public package's table of gradients."""
+
+
+SCAN_CHAPTER, SCAN = "14_lstm_and_transformers", "doubling_scan"
+CAPTURES_A_REFERENCE = f"""
+from lstm_course import checks
+captured = {{}}
+def spy(exercise, candidate, reference, *args, **kwargs):
+    captured["reference"] = reference
+try:
+    checks._check = spy
+    checks.check_{SCAN}(None)
+except Exception as error:
+    print("no check to capture:", error)
+{SCAN} = captured.get("reference")
+"""
+"""Chapter 14's public check's reference (the scan by its definition), captured and returned as the answer."""
 
 
 def attacks(victims: list[Path]) -> dict[str, str]:
@@ -291,6 +307,9 @@ def batch(tmp_path_factory):
                                   chapter=TWO_EXERCISES))
     paths.append(write_submission(collection / TWO_EXERCISES, "looks_up_the_tabulated_gradient", TABLE_LOOKUP,
                                   chapter=TWO_EXERCISES))
+    (collection / SCAN_CHAPTER).mkdir()
+    paths.append(write_submission(collection / SCAN_CHAPTER, "captures_a_checks_reference", CAPTURES_A_REFERENCE,
+                                  chapter=SCAN_CHAPTER))
     paths.append(write_submission(collection / "unsorted", "no_chapter", honest_code()))  # its claim is not enough
     paths.append(write_submission(collection / "06_lstm_from_scratch", "claims_chapter_4", honest_code()))
     paths.append(write_submission(collection / "unsorted", f"{TWO_EXERCISES}-without_a_claim", "import numpy as np",
@@ -345,7 +364,8 @@ def test_every_attack_scores_zero(batch):
     assert "not defined" in rows["reads_the_instructor_notebooks"]["feedback"]
     assert "expected numbers" in rows["returns_objects_equal_to_anything"]["feedback"]
     assert "differ" in rows["answers_the_public_inputs"]["feedback"]
-    assert "torch" in rows["answers_with_autograd"]["feedback"]  # PyTorch is hidden from chapter 4's grading
+    assert "torch" in rows["answers_with_autograd"]["feedback"]
+  # PyTorch is hidden from chapter 4's grading
 
 
 def test_links_devices_pipes_and_large_files_score_zero_with_their_reason(batch):
@@ -453,6 +473,26 @@ def test_the_public_packages_gradient_table_answers_nothing(batch):
     namespace = {}  # control: on the public functions, the table answers the public check
     exec(TABLE_LOOKUP, namespace)
     assert checks.check_complex_step_gradient(namespace["complex_step_gradient"], verbose=False).passed
+
+
+def test_no_check_reference_can_be_captured_in_the_sandbox(batch):
+    row = batch["rows"]["captures_a_checks_reference"]
+    assert (row["chapter"], row["score"], row["max_score"]) == (SCAN_CHAPTER, "0", "1"), row
+    assert "not defined" in row["feedback"], row
+
+
+def test_a_captured_check_reference_would_pass_the_grader_outside_the_sandbox():
+    """Control: where the public checks run, the captured reference passes the grader's own scoring."""
+    namespace = {}
+    exec(CAPTURES_A_REFERENCE, namespace)
+    trials = exercise_inputs.draw(SCAN, np.random.default_rng(99))
+    expected = grading.expected_outputs(SCAN, grading.references(ROOT, SCAN_CHAPTER), trials)
+    outputs = {}
+    for number, trial in enumerate(trials):
+        answer = namespace[SCAN](**exercise_inputs.materialise(trial.kwargs))
+        outputs.update({f"{SCAN}/{number}" + (f"/{key}" if key else ""): array
+                        for key, array in exchange.flatten_output(answer).items()})
+    assert grading.score_exercise(SCAN, trials, expected, [{"ok": True}] * len(trials), outputs) is None
 
 
 def test_the_maximum_comes_from_the_catalogue(batch):
