@@ -108,6 +108,11 @@ NO_CONTROL_GROUP = (
     "--unsandboxed to grade anyway, giving up the sandbox too (not for marks)")
 
 
+WITHHELD = {"rnn_step_jacobian": {"numpy_rnn": ("rnn_backward",), "plain_rnn": ("rnn_backward",)}}
+"""Exercise -> public functions that answer it (a backward pass called once per unit gives the Jacobian's
+rows), withheld from the sandbox's package while a chapter with that exercise is graded."""
+
+
 class GradingError(ValueError):
     """Grading cannot start: a bad argument or a course without its instructor notebooks."""
 
@@ -147,7 +152,11 @@ def implement_exercises(course_root: Path = COURSE_ROOT) -> dict[str, list[str]]
     if not chapters.is_dir():
         raise GradingError(f"{chapters}: not found; expected the course's folder with the instructor's chapters")
     exercises: dict[str, list[str]] = {}
-    for exercise in catalogue(chapters):
+    try:
+        found = list(catalogue(chapters))
+    except (ValueError, OSError) as error:  # never a submission's fault: the instructor's notebooks
+        raise GradingError(f"{chapters}: the catalogue of exercises is unreadable ({printable(error, 200)})") from None
+    for exercise in found:
         if exercise.kind == "implement" and exercise.check:
             exercises.setdefault(exercise.chapter, []).append(exercise.check)
     return exercises
@@ -405,6 +414,8 @@ def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandb
     grade = Grade(str(path))
     try:
         grade.chapter = decide_chapter(path, chapter, course_root)
+    except GradingError:
+        raise
     except ValueError as error:
         grade.status = str(error)
         return grade
@@ -419,6 +430,8 @@ def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandb
             raise ValueError(f"is the same file as {owner} (a link to it); expected a file of its own")
         notebook = parse_submission(data)
         check_claim(notebook, grade.chapter)
+    except GradingError:
+        raise
     except ValueError as error:
         grade.status = str(error)
         return grade
@@ -470,7 +483,11 @@ def _run_sandboxed(notebook, trials, course_root: Path, limits: sandbox.Limits, 
         env = sandbox.environment(corpus if corpus.is_dir() else None)
         runner = [sys.executable, "-m", "lstm_course.submission_runner"]
         if sandboxed:
-            package = sandbox.write_student_package(task_dir / "public")
+            withheld: dict[str, tuple[str, ...]] = {}
+            for exercise in trials:
+                for module, names in WITHHELD.get(exercise, {}).items():
+                    withheld[module] = (*withheld.get(module, ()), *names)
+            package = sandbox.write_student_package(task_dir / "public", withheld)
             read_only = sandbox.read_only_paths(course_root, corpus, package)
             hidden = [*sandbox.unused_site_folders(),
                       *sandbox.differentiator_folders(keep_torch=not hide_differentiators)]
@@ -577,6 +594,7 @@ def grade(submissions, out, timeout: float = DEFAULT_TIMEOUT, force: bool = Fals
         if not (isinstance(memory_mib, int) and memory_mib >= 256):
             raise GradingError(f"--memory-mib {memory_mib}: expected a whole number of MiB, at least 256")
         limits = sandbox.Limits(timeout_s=limits.timeout_s, memory_bytes=memory_mib * sandbox.MIB)
+    implement_exercises(course_root)  # read once, before any submission: its failure is nobody's row
     if chapter is not None and chapter not in implement_exercises(course_root):
         raise GradingError(f"--chapter {chapter}: expected one of {', '.join(implement_exercises(course_root))}")
     if sandboxed and sandbox.bubblewrap() is None:

@@ -110,10 +110,12 @@ def read_only_paths(course_root: Path, corpus_cache: Path | None, package: Path)
     return pairs
 
 
-def write_student_package(folder: Path) -> Path:
+def write_student_package(folder: Path, withheld: dict[str, tuple[str, ...]] | None = None) -> Path:
     """The student edition's ``lstm_course`` (every ``INSTRUCTOR ONLY`` region out) under ``folder``; its path.
 
     Its ``checks`` is :data:`CHECKS_WHILE_GRADING`: no public check, so no reference, runs in the sandbox.
+    ``withheld``: module -> names of public functions that would answer an exercise being graded
+    (``numpy_rnn.rnn_backward``, one call per unit, is chapter 1's Jacobian); each raises there.
 
     Public, so readable by all (the submission runs as nobody); imported in the sandbox through
     ``PYTHONPATH=/course``.
@@ -134,9 +136,17 @@ def write_student_package(folder: Path) -> Path:
         else:
             shutil.copyfile(path, destination)
     (target / "checks.py").write_text(CHECKS_WHILE_GRADING, encoding="utf-8")
+    for module, names in (withheld or {}).items():
+        with open(target / f"{module}.py", "a", encoding="utf-8") as file:
+            file.write(f"\n\n{WITHHELD_STUB}\n" + "".join(f"{name} = _withheld_while_grading\n" for name in names))
     for path in (Path(folder), *Path(folder).rglob("*")):
         path.chmod(0o755 if path.is_dir() else 0o644)
     return target
+
+
+WITHHELD_STUB = '''def _withheld_while_grading(*args, **kwargs):  # appended by the grader's sandbox
+    raise RuntimeError("withheld while grading: it would answer an exercise of this chapter")
+'''
 
 
 CHECKS_WHILE_GRADING = '''"""The public checks, as a graded submission sees them: not there.

@@ -143,6 +143,21 @@ except Exception as error:
 """Chapter 14's public check's reference (the scan by its definition), captured and returned as the answer."""
 
 
+JACOBIAN_BY_BACKWARD = """
+import numpy as np
+from lstm_course import numpy_rnn
+def rnn_step_jacobian(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    hs, _, cache = numpy_rnn.rnn_forward(x_t[None], h_prev, W_ih, W_hh, b_ih, b_hh)
+    rows = []
+    for unit in range(h_prev.shape[1]):
+        d_hs = np.zeros_like(hs)
+        d_hs[0, :, unit] = 1.0
+        rows.append(numpy_rnn.rnn_backward(d_hs, cache)["h0"])
+    return np.stack(rows, axis=1)
+"""
+"""Chapter 1's Jacobian from the public package's backward pass, called once per hidden unit."""
+
+
 def attacks(victims: list[Path]) -> dict[str, str]:
     """Attack name -> the code of its notebook's one cell; ``victims`` are files outside its sandbox."""
     victim_list = json.dumps([str(path) for path in victims])
@@ -307,6 +322,8 @@ def batch(tmp_path_factory):
                                   chapter=TWO_EXERCISES))
     paths.append(write_submission(collection / TWO_EXERCISES, "looks_up_the_tabulated_gradient", TABLE_LOOKUP,
                                   chapter=TWO_EXERCISES))
+    paths.append(write_submission(collection / TWO_EXERCISES, "jacobian_by_the_public_backward",
+                                  JACOBIAN_BY_BACKWARD, chapter=TWO_EXERCISES))
     (collection / SCAN_CHAPTER).mkdir()
     paths.append(write_submission(collection / SCAN_CHAPTER, "captures_a_checks_reference", CAPTURES_A_REFERENCE,
                                   chapter=SCAN_CHAPTER))
@@ -481,8 +498,9 @@ def test_no_check_reference_can_be_captured_in_the_sandbox(batch):
     assert "not defined" in row["feedback"], row
 
 
-def test_a_captured_check_reference_would_pass_the_grader_outside_the_sandbox():
+def test_a_captured_check_reference_would_pass_the_grader_outside_the_sandbox(monkeypatch):
     """Control: where the public checks run, the captured reference passes the grader's own scoring."""
+    monkeypatch.setattr(checks, "_check", checks._check)  # the attack replaces it: put it back afterwards
     namespace = {}
     exec(CAPTURES_A_REFERENCE, namespace)
     trials = exercise_inputs.draw(SCAN, np.random.default_rng(99))
@@ -493,6 +511,14 @@ def test_a_captured_check_reference_would_pass_the_grader_outside_the_sandbox():
         outputs.update({f"{SCAN}/{number}" + (f"/{key}" if key else ""): array
                         for key, array in exchange.flatten_output(answer).items()})
     assert grading.score_exercise(SCAN, trials, expected, [{"ok": True}] * len(trials), outputs) is None
+
+
+def test_public_functions_that_answer_an_exercise_are_withheld(batch):
+    row = batch["rows"]["jacobian_by_the_public_backward"]
+    assert row["rnn_step_jacobian"] == "0" and "raised RuntimeError: withheld while grading" in row["feedback"], row
+    namespace = {}  # control: where the package is whole, the backward pass answers the public check
+    exec(JACOBIAN_BY_BACKWARD, namespace)
+    assert checks.check_rnn_step_jacobian(namespace["rnn_step_jacobian"], verbose=False).passed
 
 
 def test_the_maximum_comes_from_the_catalogue(batch):
@@ -792,3 +818,21 @@ print("host path in mountinfo:", {str(ROOT / "lstm_course")!r} in open("/proc/se
     assert "host path in mountinfo: False" in log and grade.score == 1, log
     # control: the instructor's package has the region, and the base interpreter has SymPy here
     assert "class HandWrittenBackward" in (ROOT / "lstm_course" / "torch_lstm.py").read_text()
+
+
+def test_an_unreadable_course_notebook_is_the_instructors_error_not_a_submissions_row(tmp_path, monkeypatch):
+    """Caught on the first run: a chapter notebook being rewritten (empty) must not become a student's status."""
+    def unreadable(chapters):
+        raise ValueError("Notebook does not appear to be JSON: ''")
+
+    monkeypatch.setattr(grading, "catalogue", unreadable)
+    grading.implement_exercises.cache_clear()
+    try:
+        submission = write_submission(tmp_path, CHAPTER, honest_code())
+        with pytest.raises(grading.GradingError, match="catalogue of exercises is unreadable"):
+            grading.grade([submission], tmp_path / "grades.csv")
+        with pytest.raises(grading.GradingError):
+            grading.grade_one(submission)
+        assert not (tmp_path / "grades.csv").exists()
+    finally:
+        grading.implement_exercises.cache_clear()
