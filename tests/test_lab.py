@@ -77,15 +77,28 @@ def test_a_student_runs_chapter_1_in_jupyterlab(lab, browser):
     page.wait_for_function("() => document.querySelectorAll('.jp-Notebook .jp-CodeCell').length > 10",
                            timeout=120_000)  # the whole notebook rendered
     page.wait_for_timeout(2000)
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+    def run_all_cells():
+        dialog_accept = page.locator(".jp-Dialog .jp-mod-accept")  # e.g. a kernel choice shown under load
+        if dialog_accept.count():
+            dialog_accept.first.click()
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+    run_all_cells()
     prompts = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]
                        .map(prompt => prompt.innerText.trim())"""
-    deadline = time.monotonic() + 300
+    started = time.monotonic()
+    deadline, retried = started + 300, False
     while True:
         shown = page.evaluate(prompts)
         if all(text.startswith("[") and text[1:-2].isdigit() for text in shown):
             break
+        if not retried and time.monotonic() - started > 60 and all(text == "[ ]:" for text in shown):
+            # Nothing queued after a minute: on a loaded machine the first click can come before the
+            # kernel is ready (seen once in CI). A student would click again; so does the test, once.
+            run_all_cells()
+            retried = True
         assert time.monotonic() < deadline, f"cells still running or not run after 300 s: {shown}"
         time.sleep(1)
     outputs = page.evaluate("""() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')]
