@@ -20,7 +20,6 @@ so the file shows that the switch took effect.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shlex
@@ -31,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from sweep_options import parse_sweep_arguments, sweep_parser  # noqa: E402  (tools/ is the script's folder)
+
 from lstm_course.atomic import atomic_write  # noqa: E402
 from lstm_course.runtime import INSTRUCTION_SET_BELOW, machine_description  # noqa: E402
 
@@ -103,15 +104,9 @@ def run(shared: list[str], label: str, arguments: list[str], instruction_set: st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sweep", choices=sorted(SWEEPS), default="chapter8", help="which runs (default chapter8)")
-    parser.add_argument("--out", type=Path, help="the file to write (default: the sweep's file in results/)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="runs at once (default: one per CPU)")
-    parser.add_argument("--only", action="append", metavar="LABEL",
-                        help="run only the rows with this label, keeping the file's other rows (repeatable)")
-    args = parser.parse_args()
-    if args.jobs < 1:
-        parser.error(f"--jobs: expected a positive integer, got {args.jobs}")
+    parser = sweep_parser(__doc__.splitlines()[0], SWEEPS, "chapter8",
+                          "run only the rows with this label, keeping the file's other rows (repeatable)")
+    args = parse_sweep_arguments(parser)
     runs, shared, default_out = SWEEPS[args.sweep]
     args.out = args.out or default_out
     labels = {label for label, _, _ in runs}

@@ -21,7 +21,6 @@ each live to check it.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -32,6 +31,8 @@ from pathlib import Path
 os.environ.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from sweep_options import parse_sweep_arguments, sweep_parser  # noqa: E402  (tools/ is the script's folder)
+
 from lstm_course.atomic import atomic_write  # noqa: E402
 from lstm_course.runtime import machine_description  # noqa: E402
 
@@ -93,16 +94,10 @@ def run(row: dict) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sweep", choices=sorted(SWEEPS), default="grid", help="which runs (default grid)")
-    parser.add_argument("--out", type=Path, help="the file to write (default: the sweep's file in results/)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="runs at once (default: one per CPU)")
-    parser.add_argument("--only", action="append", metavar="LABEL",
-                        help="re-run this model's rows, keeping the file's other rows (repeatable)")
+    parser = sweep_parser(__doc__.splitlines()[0], SWEEPS, "grid",
+                          "re-run this model's rows, keeping the file's other rows (repeatable)")
     parser.add_argument("--fresh", action="store_true", help="re-run every row (default: keep the rows recorded)")
-    args = parser.parse_args()
-    if args.jobs < 1:
-        parser.error(f"--jobs: expected a positive integer, got {args.jobs}")
+    args = parse_sweep_arguments(parser)
     out = args.out or SWEEPS[args.sweep][2]
     todo = rows(args.sweep)
     if args.only and not set(args.only) <= set(MODELS):
