@@ -347,8 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     adding = commands.add_parser("adding", help="train on the adding problem (Hochreiter & Schmidhuber 1997)")
     adding.add_argument("--length", type=int, default=100, help="minimal sequence length T (default 100)")
-    adding.add_argument("--model", choices=["lstm", "gru", "rnn", *(f"lstm:{name}" for name in VARIANT_GATES)],
-                        default="lstm", help="lstm (default), gru, rnn, or a variant of chapter 9 (lstm:peephole, ...)")
+    adding.add_argument("--model", choices=["lstm", "gru", "rnn", "irnn", *(f"lstm:{name}" for name in VARIANT_GATES)],
+                        default="lstm", help="lstm (default), gru, rnn, irnn (Le et al. 2015's identity-initialised ReLU RNN), or a variant of chapter 9 (lstm:peephole, ...)")
     adding.add_argument("--layers", type=int, default=1, help="recurrent layers (default 1)")
     adding.add_argument("--seed", type=int, default=0)
     adding.add_argument("--hidden-size", type=int, default=64)

@@ -83,8 +83,9 @@ class SequenceToOne(nn.Module):
     ``kind`` is ``"lstm"`` (``lstm_course.torch_lstm.LSTM``, ``forget_bias`` added to its forget
     gate's bias), ``"lstm:VARIANT"`` (``lstm_course.variants.LSTMVariant``, e.g. ``"lstm:peephole"``),
     ``"gru"`` (``lstm_course.variants.GRU``, ``gru_update_bias`` added to its update gate's bias)
-    or ``"rnn"`` (``nn.RNN``, tanh; ``rnn_spectral_radius``
-    rescales its initial recurrent weights). ``num_layers`` stacks layers.
+    ``"rnn"`` (``nn.RNN``, tanh; ``rnn_spectral_radius`` rescales its initial recurrent weights)
+    or ``"irnn"`` (Le et al. 2015's IRNN: ``nn.RNN`` with ReLU, recurrent weights the identity,
+    input weights drawn with standard deviation 0.001, biases zero). ``num_layers`` stacks layers.
     ``forward(inputs (T, B, D), lengths (B,))`` returns ``(B,)``.
     """
 
@@ -107,8 +108,18 @@ class SequenceToOne(nn.Module):
                     weight = self.recurrent.weight_hh_l0
                     scaled = scale_to_spectral_radius(weight.double().numpy(), rnn_spectral_radius)
                     weight.copy_(torch.from_numpy(scaled))
+        elif kind == "irnn":
+            self.recurrent = nn.RNN(input_size, hidden_size, num_layers, nonlinearity="relu")
+            with torch.no_grad():
+                for name, parameter in self.recurrent.named_parameters():
+                    if name.startswith("weight_hh"):
+                        parameter.copy_(torch.eye(hidden_size))
+                    elif name.startswith("weight_ih"):
+                        parameter.normal_(0.0, 0.001)
+                    else:
+                        parameter.zero_()
         else:
-            raise ValueError(f"kind: expected 'lstm', 'gru', 'rnn' or 'lstm:VARIANT', got {kind!r}")
+            raise ValueError(f"kind: expected 'lstm', 'gru', 'rnn', 'irnn' or 'lstm:VARIANT', got {kind!r}")
         self.kind = kind
         self.readout = nn.Linear(hidden_size, 1)
 

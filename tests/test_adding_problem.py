@@ -73,7 +73,7 @@ def test_evaluate_counts_errors_below_the_tolerance():
 
 
 def test_unknown_model_is_rejected():
-    with pytest.raises(ValueError, match="kind: expected 'lstm', 'gru', 'rnn' or 'lstm:VARIANT', got 'transformer'"):
+    with pytest.raises(ValueError, match="kind: expected 'lstm', 'gru', 'rnn', 'irnn' or 'lstm:VARIANT', got 'transformer'"):
         SequenceToOne("transformer")
 
 
@@ -150,3 +150,12 @@ def test_the_recipe_budget_leaves_a_quarter_spare_over_the_recorded_runs():
     defaults = AddingConfig()
     assert all("--forget-bias" not in run["command"] and "--max-sequences" not in run["command"] for run in runs)
     assert (defaults.forget_bias, defaults.lr, defaults.batch_size, defaults.clip_norm) == (5.0, 1e-3, 32, 1.0)
+
+
+def test_irnn_starts_as_le_et_al_2015_describe():
+    torch.manual_seed(0)
+    irnn = SequenceToOne("irnn", hidden_size=64).recurrent
+    assert irnn.nonlinearity == "relu"
+    assert torch.equal(irnn.weight_hh_l0, torch.eye(64))
+    assert float(irnn.bias_ih_l0.abs().max()) == 0.0 and float(irnn.bias_hh_l0.abs().max()) == 0.0
+    assert 0.0005 < float(irnn.weight_ih_l0.std()) < 0.002

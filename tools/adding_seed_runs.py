@@ -50,10 +50,16 @@ RUNS = (
 FRESH_SEEDS = range(10, 20)
 MORE_SEEDS_RUNS = (  # chapter 8, issue 29: the recipe on seeds never used to choose it, and the bias ablation
     [("LSTM, fresh seed", ["--model", "lstm", "--seed", str(seed)], "native") for seed in FRESH_SEEDS]
+    + [(f"IRNN, lr {lr}", ["--model", "irnn", "--lr", lr, "--seed", str(seed)], "native")
+       for lr in ("1e-3", "1e-4") for seed in range(3)]
+    + [("GRU, update bias 5", ["--model", "gru", "--gru-update-bias", "5", "--seed", str(seed)], "native")
+       for seed in (2, 3, 4)]
     + [(f"LSTM, forget bias {bias}", ["--model", "lstm", "--forget-bias", str(bias), "--seed", str(seed)], "native")
        for bias in (1, 3) for seed in range(3)]
 )
-"""Chapter 8's second sweep: ten fresh seeds of the default recipe, and forget biases 1 and 3 on three seeds each."""
+"""Chapter 8's second sweep: ten fresh seeds of the default recipe; Le et al. 2015's identity-initialised
+ReLU RNN at two learning rates, three more seeds of the GRU at update bias 5, and forget biases 1 and 3
+on three seeds each."""
 ABLATION = {  # chapter 9: every variant at T = 50 for 40,000 sequences, three seeds each
     "LSTM, forget bias 0 (PyTorch default)": ["--model", "lstm:standard", "--forget-bias", "0"],
     "LSTM, forget bias 1": ["--model", "lstm:standard", "--forget-bias", "1"],
