@@ -321,7 +321,7 @@ def _grade(args: argparse.Namespace) -> dict:
     from lstm_course.grading import grade, printable
 
     rows = grade(args.submissions, args.out, timeout=args.timeout, force=args.force, chapter=args.chapter,
-                 memory_mib=args.memory_mib, sandboxed=not args.unsandboxed,
+                 memory_mib=args.memory_mib, sandboxed=not args.unsandboxed, time_multiple=args.time_multiple,
                  log=lambda line: print(line, file=sys.stderr, flush=True))
     names = {printable(str(path)) for path in args.submissions}  # the grades file's keys
     graded = [row for row in rows.values() if row["submission"] in names]
@@ -348,7 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     adding = commands.add_parser("adding", help="train on the adding problem (Hochreiter & Schmidhuber 1997)")
     adding.add_argument("--length", type=int, default=100, help="minimal sequence length T (default 100)")
     adding.add_argument("--model", choices=["lstm", "gru", "rnn", "irnn", *(f"lstm:{name}" for name in VARIANT_GATES)],
-                        default="lstm", help="lstm (default), gru, rnn, irnn (Le et al. 2015's identity-initialised ReLU RNN), or a variant of chapter 9 (lstm:peephole, ...)")
+                        default="lstm", help="lstm (default), gru, rnn, irnn (Le et al. 2015's identity-initialised "
+                                             "ReLU RNN), or a variant of chapter 9 (lstm:peephole, ...)")
     adding.add_argument("--layers", type=int, default=1, help="recurrent layers (default 1)")
     adding.add_argument("--seed", type=int, default=0)
     adding.add_argument("--hidden-size", type=int, default=64)
@@ -550,6 +551,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "06_lstm_from_scratch/alice.ipynb), never its metadata's, which must agree")
     grade.add_argument("--timeout", type=float, default=1800.0, help="seconds per submission (default 1800)")
     grade.add_argument("--memory-mib", type=int, default=None, help="memory per submission (default 6144 MiB)")
+    grade.add_argument("--time-multiple", type=float, default=20.0, help="the timed tests' limit on backward "
+                       "passes, in multiples of the reference answer's time on the same inputs, plus 1 s "
+                       "(default 20; raise it on a heavily loaded machine)")
     grade.add_argument("--unsandboxed", action="store_true", help="grade without bubblewrap or control groups "
                        "(not for marks: submissions then run with your rights)")
     grade.add_argument("--force", action="store_true", help="regrade submissions already in --out")

@@ -7,11 +7,17 @@ Coming back (:func:`flatten_output`): whatever a function returned, flattened to
 their place in it: ``""`` for a single array, ``"0"``, ``"1"`` for a tuple, ``"W_ih"`` for a dict,
 ``"0/W_ih"`` for a dict inside a tuple. :func:`read_npz` opens what a submission sent without
 unpickling anything and without inflating more than a given number of bytes.
+
+On the pipes, each message is a frame (:func:`frame`): its length in 8 bytes, then a JSON line and
+``.npz`` bytes (:func:`message`). The grader knows a message is complete when its frame is
+(:func:`frame_end`): the runner's report of the ordinary trials, then, in the timed phase, the timed
+inputs going in and each timed answer coming back.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from collections.abc import Mapping
 
@@ -127,3 +133,44 @@ def read_npz(data: bytes, max_bytes: int) -> dict[str, np.ndarray]:
     except Exception as error:  # a hostile file can fail in many ways; none of them is trusted
         raise ValueError(f"unreadable .npz ({type(error).__name__}: {str(error)[:100]})") from None
     return arrays
+
+
+FRAME_HEADER = 8
+"""Bytes of a frame's length, big-endian, before its payload."""
+
+
+def frame(payload: bytes) -> bytes:
+    """``payload`` with its length first: one message on a pipe."""
+    return len(payload).to_bytes(FRAME_HEADER, "big") + payload
+
+
+def frame_end(data: bytes, start: int = 0) -> int | None:
+    """Where the frame that starts at ``start`` of ``data`` ends, or ``None`` if it is not complete yet."""
+    if len(data) < start + FRAME_HEADER:
+        return None
+    end = start + FRAME_HEADER + int.from_bytes(data[start:start + FRAME_HEADER], "big")
+    return end if len(data) >= end else None
+
+
+def frames(data: bytes) -> list[bytes]:
+    """The payloads of the complete frames at the start of ``data`` (an incomplete last one is left out)."""
+    payloads, start = [], 0
+    while (end := frame_end(data, start)) is not None:
+        payloads.append(data[start + FRAME_HEADER:end])
+        start = end
+    return payloads
+
+
+def message(header: Mapping, arrays: Mapping[str, np.ndarray]) -> bytes:
+    """A frame's payload: ``header`` as one JSON line, then ``arrays`` as ``.npz`` bytes."""
+    return json.dumps(header).encode() + b"\n" + to_npz_bytes(arrays)
+
+
+def read_frame(file) -> bytes | None:
+    """The payload of the next frame read from the binary ``file``; ``None`` at its end (or a frame cut short)."""
+    header = file.read(FRAME_HEADER)
+    if len(header) < FRAME_HEADER:
+        return None
+    size = int.from_bytes(header, "big")
+    payload = file.read(size)
+    return payload if len(payload) == size else None

@@ -96,8 +96,7 @@ def _complex_step_gradient(rng):
 
 
 def _forget_gate_backward(rng):
-    return [normal_trial(rng, f"B={B}, D={D}, H={H}", d_f=(B, H), x_t=(B, D), h_prev=(B, H), W_if=(H, D),
-                         W_hf=(H, H), b_if=(H,), b_hf=(H,)) for B, D, H in SIZES]
+    return [_forget_gate_backward_at(rng, B, D, H) for B, D, H in SIZES]
 
 
 def _write_backward(rng):
@@ -296,6 +295,75 @@ EXERCISES: dict[str, Inputs] = {
     "doubling_scan": Inputs(_doubling_scan, atol=1e-12, rtol=1e-10),
 }
 """Exercise name (the function the student writes) -> its inputs and tolerance."""
+
+
+def _parameters(trial: Trial, upstream: tuple[str, ...]) -> int:
+    """How many numbers a gradient of ``trial`` has: every array argument but the upstream gradients."""
+    return sum(np.size(value) for name, value in trial.kwargs.items() if name not in upstream)
+
+
+def _timed(trial: Trial, upstream: tuple[str, ...]) -> Trial:
+    """``trial`` with its count of differentiated numbers in its description, for the timed test's feedback."""
+    return Trial(f"{trial.description}, {_parameters(trial, upstream):,} parameters and inputs", trial.kwargs)
+
+
+def _timed_forget_gate_backward(rng):
+    """B=16, D=256, H=256: 139,776 numbers to differentiate, each a forward pass of 4 MFLOP for a finite difference."""
+    return _timed(_forget_gate_backward_at(rng, 16, 256, 256), ("d_f",))
+
+
+def _forget_gate_backward_at(rng, B, D, H):
+    return normal_trial(rng, f"B={B}, D={D}, H={H}", d_f=(B, H), x_t=(B, D), h_prev=(B, H), W_if=(H, D),
+                        W_hf=(H, H), b_if=(H,), b_hf=(H,))
+
+
+def _timed_lstm_step_backward(rng):
+    """B=16, D=256, H=256: 538,624 numbers, each a forward pass of 17 MFLOP for a finite difference."""
+    B, D, H = 16, 256, 256
+    return _timed(normal_trial(rng, f"B={B}, D={D}, H={H}", d_h=(B, H), d_c=(B, H), x_t=(B, D), h_prev=(B, H),
+                               c_prev=(B, H), W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,)),
+                  ("d_h", "d_c"))
+
+
+def _timed_lstm_backward(rng):
+    """T=50, B=32, D=32, H=64: 80,384 numbers, each a forward pass through 50 steps (79 MFLOP)."""
+    T, B, D, H = 50, 32, 32, 64
+    return _timed(normal_trial(rng, f"T={T}, B={B}, D={D}, H={H}", d_hs=(T, B, H), x=(T, B, D), h0=(B, H),
+                               c0=(B, H), W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,)),
+                  ("d_hs",))
+
+
+def _timed_gru_step_backward(rng):
+    """B=16, D=256, H=256: 402,944 numbers, each a forward pass of 13 MFLOP for a finite difference."""
+    B, D, H = 16, 256, 256
+    return _timed(normal_trial(rng, f"B={B}, D={D}, H={H}", d_h=(B, H), x_t=(B, D), h_prev=(B, H),
+                               W_ih=(3 * H, D), W_hh=(3 * H, H), b_ih=(3 * H,), b_hh=(3 * H,)), ("d_h",))
+
+
+TIMED: dict[str, Callable[[np.random.Generator], Trial]] = {
+    "forget_gate_backward": _timed_forget_gate_backward,
+    "lstm_step_backward": _timed_lstm_step_backward,
+    "lstm_backward": _timed_lstm_backward,
+    "lstm_backward_fast": _timed_lstm_backward,
+    "gru_step_backward": _timed_gru_step_backward,
+}
+"""Exercise -> its timed trial (:mod:`lstm_course.grading`'s timed test), for the backward passes whose
+gradient by finite differences or the complex step costs a forward pass per parameter and input.
+
+At these sizes (tens to hundreds of thousands of numbers to differentiate) a numerical gradient
+takes minutes to hours, even with every perturbation batched into one vectorised forward pass,
+while the reference answer takes milliseconds; the grader's limit is a multiple of the reference's
+time on the same trial. The other exercises that differentiate are not timed (:data:`UNTIMED`)."""
+
+UNTIMED: dict[str, str] = {
+    "write_backward": "element-wise: its Jacobian is diagonal, so one vectorised finite difference (every input "
+                      "perturbed at once) gives every entry, as fast as the derivative by hand",
+    "cell_update_backward": "element-wise, as write_backward: one vectorised finite difference answers it",
+    "hidden_state_backward": "element-wise, as write_backward: one vectorised finite difference answers it",
+    "rnn_step_jacobian": "H forward passes of one step give the Jacobian, no slower than the analytic answer",
+    "complex_step_gradient": "the numerical method is the exercise",
+}
+"""Exercise -> why it has no timed trial: no time limit tells a hand derivation from a numerical one there."""
 
 
 def draw(exercise: str, rng: np.random.Generator) -> list[Trial]:

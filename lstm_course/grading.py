@@ -1,7 +1,7 @@
 """The autograder: run each submission in a sandbox, feed it secret inputs, score its outputs outside.
 
     python -m lstm_course grade SUBMISSION.ipynb... --out grades.csv [--chapter NAME] [--timeout SECONDS]
-                                [--memory-mib N] [--force] [--unsandboxed]
+                                [--memory-mib N] [--time-multiple N] [--force] [--unsandboxed]
 
 For each submission, one after another:
 
@@ -21,7 +21,14 @@ For each submission, one after another:
    its code cells top to bottom, then its functions on the inputs; the outputs come back as data.
    SymPy (and every other library that differentiates) is hidden from it, and PyTorch too unless an
    exercise of the chapter works on tensors: they would otherwise answer any backward-pass exercise;
-5. check each output (numbers only, shape, finite, close to the expected) and score, here.
+5. the timed phase, for the backward exercises that a numerical gradient would answer at the cost of a
+   forward pass per parameter (:data:`exercise_inputs.TIMED`): once the runner has sent its outputs,
+   send it each such exercise's timed trial, large, drawn from the secret seed and never written to
+   the task folder, over a second pipe, and time its answer here, outside the sandbox
+   (:class:`TimedPhase`). Past its limit, ``time_multiple`` (:data:`TIME_MULTIPLE`) times the
+   reference answer's time on the same trial measured just before, plus :data:`TRANSFER_ALLOWANCE_S`,
+   the run is stopped and that exercise fails (a later timed exercise gets a run of its own);
+6. check each output (numbers only, shape, finite, close to the expected) and score, here.
 
 The submission's code only computes: it never sees the references, the comparison, the scores, the
 grades file or any other submission, and whatever it prints or sends back cannot change a score.
@@ -46,6 +53,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
@@ -113,6 +121,19 @@ WITHHELD = {"rnn_step_jacobian": {"numpy_rnn": ("rnn_backward",), "plain_rnn": (
 rows), withheld from the sandbox's package while a chapter with that exercise is graded."""
 
 
+TIME_MULTIPLE = 20.0
+"""The timed test's limit, in multiples of the reference answer's time on the same trial and machine.
+
+An honest answer in plain NumPy loops (one example at a time) takes 2 to 40 times the reference's
+time, well within it with the allowance; a gradient by finite differences or the complex step takes
+hundreds to hundreds of thousands of times more (the instructor guide's table)."""
+TRANSFER_ALLOWANCE_S = 1.0
+"""Seconds added to every timed test's limit: the inputs and outputs crossing the pipes (megabytes),
+their decoding, and a loaded machine's scheduling."""
+REFERENCE_RUNS = 5
+"""How many times the reference answer runs on a timed trial: the limit uses the median."""
+
+
 class GradingError(ValueError):
     """Grading cannot start: a bad argument or a course without its instructor notebooks."""
 
@@ -127,6 +148,8 @@ class Grade:
     feedback: dict[str, str] = field(default_factory=dict)
     cell_errors: list = field(default_factory=list)
     log_tail: str = ""
+    timings: dict[str, tuple[float | None, float]] = field(default_factory=dict)
+    """Timed exercise -> (seconds its answer took, or ``None`` if none came in time; the limit)."""
 
     @property
     def score(self) -> float:
@@ -355,13 +378,13 @@ def secret_functions(trials, rng: np.random.Generator) -> list:
     return varied
 
 
-def score_exercise(name: str, trials, expected, statuses, outputs) -> str | None:
-    """``None`` if every trial's output matches, else what is wrong (one sentence)."""
+def score_exercise(name: str, trials, expected, statuses, outputs, label: str = "test {number}") -> str | None:
+    """``None`` if every trial's output matches, else what is wrong (one sentence, naming the trial by ``label``)."""
     tolerance = exercise_inputs.EXERCISES[name]
     if not isinstance(statuses, list) or len(statuses) != len(trials):
         return f"{name}: no result"
     for number, (trial, want, status) in enumerate(zip(trials, expected, statuses, strict=True)):
-        where = f"{name}: test {number + 1} ({trial.description})"
+        where = f"{name}: {label.format(number=number + 1)} ({trial.description})"
         if not isinstance(status, dict) or status.get("ok") is not True:
             if isinstance(status, dict) and status.get("undefined") is True:
                 return f"{name}: not defined in the notebook"
@@ -388,9 +411,106 @@ def _describe_keys(flat: dict) -> str:
     return "parts " + ", ".join(sorted(flat))
 
 
+@dataclass(eq=False)
+class TimedTest:
+    """One exercise's timed trial, the reference answer's outputs and time on it, the limit, and the answer."""
+
+    name: str
+    trial: exercise_inputs.Trial
+    expected: dict[str, np.ndarray]
+    reference_s: float
+    multiple: float
+    answer: bytes | None = None  # the runner's frame, unread
+    seconds: float | None = None  # from sending the inputs to the answer's last byte, by the grader's clock
+    overran: bool = False  # its run was stopped at its limit, before its answer was complete
+
+    @property
+    def limit_s(self) -> float:
+        return self.multiple * self.reference_s + TRANSFER_ALLOWANCE_S
+
+    def message(self) -> bytes:
+        """The frame of inputs the runner gets: a manifest line and ``.npz`` bytes, as the task folder's."""
+        manifest, arrays = exchange.encode_inputs({self.name: [self.trial]})
+        return exchange.frame(exchange.message(manifest, arrays))
+
+
+def timed_test(name: str, references: dict, rng: np.random.Generator, multiple: float = TIME_MULTIPLE) -> TimedTest:
+    """``name``'s timed trial from ``rng``, with the reference's outputs and median time (:data:`REFERENCE_RUNS` runs).
+
+    Timed on one thread, as the sandbox runs (``OMP_NUM_THREADS=1``): on a loaded machine, the grader's
+    BLAS threads would make the reference's time, and so the limit, erratic.
+    """
+    from threadpoolctl import threadpool_limits
+
+    trial = exercise_inputs.TIMED[name](rng)
+    times = []
+    with threadpool_limits(1):
+        for _ in range(REFERENCE_RUNS):
+            started = time.perf_counter()
+            expected = exchange.flatten_output(
+                exercise_inputs.call(name, references, exercise_inputs.materialise(trial.kwargs)))
+            times.append(time.perf_counter() - started)
+    return TimedTest(name, trial, expected, float(np.median(times)), multiple)
+
+
+class TimedPhase:
+    """The grader's side of the timed phase: :func:`sandbox.run`'s conversation with the runner.
+
+    When the runner's first frame (its report on the ordinary trials) is complete, it sends the first
+    test's inputs and starts that test's clock; when the answer's frame is complete, it stops it and
+    sends the next test's, and so on; then it is ``finished`` (the pipe is closed). ``deadline`` is
+    the running test's: past it, the run is stopped, and :attr:`waiting` says which test overran.
+    """
+
+    def __init__(self, tests: list[TimedTest]):
+        self.tests, self.finished, self.deadline = tests, not tests, None
+        self.frames, self.offset, self.started = 0, 0, 0.0
+
+    @property
+    def waiting(self) -> TimedTest | None:
+        """The test whose inputs were sent and whose answer is not complete, if any."""
+        return self.tests[self.frames - 1] if 0 < self.frames <= len(self.tests) and not self.finished else None
+
+    def heard(self, result, now: float) -> bytes:
+        """What to send, given the ``result`` received so far (``now``: when its last chunk came)."""
+        said = b""
+        while not self.finished and (end := exchange.frame_end(result, self.offset)) is not None:
+            if self.waiting is not None:
+                self.waiting.seconds = now - self.started
+                self.waiting.answer = bytes(result[self.offset + exchange.FRAME_HEADER:end])
+            self.offset, self.frames = end, self.frames + 1
+            if self.frames > len(self.tests):
+                self.finished, self.deadline = True, None
+            else:
+                said += self.waiting.message()
+                self.started, self.deadline = now, now + self.waiting.limit_s
+        return said
+
+
+def score_timed(test: TimedTest, limits: sandbox.Limits) -> str | None:
+    """``None`` if ``test``'s answer came within its limit and matches, else what is wrong (one sentence)."""
+    where = f"{test.name}: the timed test ({test.trial.description})"
+    if test.answer is None and not test.overran:
+        return f"{where} got no answer: the run ended first"
+    if test.overran or test.seconds > test.limit_s:
+        return (f"{where} took longer than {test.limit_s:.3g} s, {test.multiple:g} times the reference answer's "
+                f"time on this machine ({test.reference_s * 1000:.2g} ms) and {TRANSFER_ALLOWANCE_S:g} s for the "
+                "transfer: a gradient by finite differences or the complex step costs a forward pass per parameter")
+    try:
+        report, outputs = _read_result(test.answer, limits)
+    except ValueError as error:
+        return f"{where}: an unreadable answer ({error})"
+    statuses = report.get("exercises") if isinstance(report.get("exercises"), dict) else {}
+    return score_exercise(test.name, [test.trial], [test.expected], statuses.get(test.name), outputs,
+                          label="the timed test")
+
+
 def grade_one(path, chapter: str | None = None, course_root: Path = COURSE_ROOT,
-              limits: sandbox.Limits | None = None, sandboxed: bool = True, seen: dict | None = None) -> Grade:
+              limits: sandbox.Limits | None = None, sandboxed: bool = True, seen: dict | None = None,
+              time_multiple: float = TIME_MULTIPLE) -> Grade:
     """Grade one submission; never raises for anything the submission does.
+
+    ``time_multiple``: the timed tests' limit, in multiples of the reference answer's time (:data:`TIME_MULTIPLE`).
 
     ``seen``: ``(device, inode)`` -> submission, of the files graded before it in the batch; a file
     that is one of them under another name (a hard link, or a path through a linked folder) is
@@ -399,7 +519,7 @@ def grade_one(path, chapter: str | None = None, course_root: Path = COURSE_ROOT,
     """
     try:
         return _grade_one(Path(path), chapter, course_root, limits or sandbox.Limits(), sandboxed,
-                          {} if seen is None else seen)
+                          {} if seen is None else seen, time_multiple)
     except (GradingError, sandbox.SandboxError):
         raise
     except Exception as error:  # whatever a hostile submission triggers: its row says so, the batch goes on
@@ -410,7 +530,7 @@ def grade_one(path, chapter: str | None = None, course_root: Path = COURSE_ROOT,
 
 
 def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandbox.Limits, sandboxed: bool,
-               seen: dict) -> Grade:
+               seen: dict, time_multiple: float) -> Grade:
     grade = Grade(str(path))
     try:
         grade.chapter = decide_chapter(path, chapter, course_root)
@@ -442,14 +562,23 @@ def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandb
     chapter_references = references(course_root, grade.chapter)
     expected = {name: expected_outputs(name, chapter_references, trials[name]) for name in names}
 
+    timed = [timed_test(name, chapter_references, rng, time_multiple) for name in names
+             if name in exercise_inputs.TIMED]
+
     needs_torch = any(exercise_inputs.EXERCISES[name].torch for name in names)
-    run = _run_sandboxed(notebook, trials, course_root, limits, sandboxed, hide_differentiators=not needs_torch)
+
+    def run_with(tests):
+        phase = TimedPhase(tests)
+        return _run_sandboxed(notebook, trials, phase, course_root, limits, sandboxed,
+                              hide_differentiators=not needs_torch), phase
+
+    run, phase = run_with(timed)
     grade.log_tail = run.log_tail.decode("utf-8", "replace")[-4000:]
     if run.stopped:
         grade.status = run.stopped
         return grade
     try:
-        report, outputs = _read_result(run.result, limits)
+        report, outputs = _read_result((exchange.frames(run.result) or [b""])[0], limits)
     except ValueError as error:
         last_line = (grade.log_tail.strip().splitlines() or [f"exit status {run.returncode}"])[-1]
         grade.status = f"no result ({error}); last output: {last_line[:160]}"
@@ -457,15 +586,27 @@ def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandb
     grade.cell_errors = report.get("cell_errors", [])[:20] if isinstance(report.get("cell_errors"), list) else []
     statuses = report.get("exercises") if isinstance(report.get("exercises"), dict) else {}
     for name in names:
-        problem = score_exercise(name, trials[name], expected[name], statuses.get(name), outputs)
-        if problem is None:
+        grade.feedback[name] = score_exercise(name, trials[name], expected[name], statuses.get(name), outputs)
+    while run.overran and not run.stopped and phase.waiting is not None:
+        phase.waiting.overran = True  # stopped at its limit: the timed tests after it get a run of their own
+        later = phase.tests[phase.tests.index(phase.waiting) + 1:]
+        pending = [test for test in later if grade.feedback[test.name] is None]
+        if not pending:
+            break
+        run, phase = run_with(pending)
+    for test in timed:
+        grade.timings[test.name] = (None if test.overran else test.seconds, test.limit_s)
+        if grade.feedback[test.name] is None or test.overran:  # too slow is said even of a wrong answer
+            problems = (grade.feedback[test.name], score_timed(test, limits))
+            grade.feedback[test.name] = "; ".join(problem for problem in problems if problem) or None
+    for name in names:
+        if grade.feedback[name] is None:
+            del grade.feedback[name]
             grade.scores[name] = 1.0
-        else:
-            grade.feedback[name] = problem
     return grade
 
 
-def _run_sandboxed(notebook, trials, course_root: Path, limits: sandbox.Limits, sandboxed: bool,
+def _run_sandboxed(notebook, trials, phase: TimedPhase, course_root: Path, limits: sandbox.Limits, sandboxed: bool,
                    hide_differentiators: bool) -> sandbox.Run:
     from lstm_course.corpus import cache_dir
 
@@ -492,17 +633,18 @@ def _run_sandboxed(notebook, trials, course_root: Path, limits: sandbox.Limits, 
             hidden = [*sandbox.unused_site_folders(),
                       *sandbox.differentiator_folders(keep_torch=not hide_differentiators)]
 
-            def command(fd):
+            def command(fd, talk):
                 return sandbox.bubblewrap_command(task_dir, SANDBOX_TASK, read_only, limits,
-                                                  [*runner, str(SANDBOX_TASK), str(fd)], hidden)
+                                                  [*runner, str(SANDBOX_TASK), str(fd), str(talk)], hidden)
 
-            return sandbox.run(command, limits, env, require_group=True)
+            return sandbox.run(command, limits, env, require_group=True, conversation=phase)
         home = task_dir / "home"
         home.mkdir()
         env["HOME"], env["TMPDIR"] = str(home), str(home)
         env["MPLCONFIGDIR"], env["XDG_CACHE_HOME"] = str(home / "matplotlib"), str(home / "cache")
         env["TORCHINDUCTOR_CACHE_DIR"] = str(home / "inductor")
-        return sandbox.run(lambda fd: [*runner, str(task_dir), str(fd), "--keep-user"], limits, env, cwd=home)
+        return sandbox.run(lambda fd, talk: [*runner, str(task_dir), str(fd), str(talk), "--keep-user"], limits, env,
+                           cwd=home, conversation=phase)
     finally:
         shutil.rmtree(task_dir, ignore_errors=True)
 
@@ -586,10 +728,13 @@ def check_timeout(timeout: float) -> float:
 
 def grade(submissions, out, timeout: float = DEFAULT_TIMEOUT, force: bool = False, log=None,
           chapter: str | None = None, memory_mib: int | None = None, sandboxed: bool = True,
-          course_root: Path = COURSE_ROOT) -> dict[str, dict]:
+          course_root: Path = COURSE_ROOT, time_multiple: float = TIME_MULTIPLE) -> dict[str, dict]:
     """Grade every submission not yet in ``out`` (all of them with ``force``); return all rows."""
     out = check_out_path(out)
     limits = sandbox.Limits(timeout_s=check_timeout(timeout))
+    if not (isinstance(time_multiple, int | float) and math.isfinite(time_multiple) and time_multiple >= 1):
+        raise GradingError(f"--time-multiple {time_multiple}: expected a number of at least 1 (the timed tests' "
+                           f"limit in multiples of the reference answer's time; default {TIME_MULTIPLE:g})")
     if memory_mib is not None:
         if not (isinstance(memory_mib, int) and memory_mib >= 256):
             raise GradingError(f"--memory-mib {memory_mib}: expected a whole number of MiB, at least 256")
@@ -618,7 +763,8 @@ def grade(submissions, out, timeout: float = DEFAULT_TIMEOUT, force: bool = Fals
                 log(f"[{number}/{len(submissions)}] {name}: already graded, skipped (--force regrades)")
             continue
         try:
-            result = grade_one(submission, chapter, course_root, limits, sandboxed, seen=seen)
+            result = grade_one(submission, chapter, course_root, limits, sandboxed, seen=seen,
+                               time_multiple=time_multiple)
             row = result.row()
             rows[name] = merge_row(rows.get(name), row, course_root)
             write_grades(rows, out, course_root, header)

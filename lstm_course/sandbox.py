@@ -25,7 +25,8 @@ before the submission starts (:data:`BECOME_NOBODY`). Memory and processes are c
 (``RLIMIT_AS``, ``RLIMIT_NPROC``) and, where the grader may create a control group
 (:class:`ControlGroup`, cgroup v1 or v2), for the whole sandbox together, shared memory included;
 the grader refuses to grade for marks without one. :func:`run` enforces the wall-clock timeout and
-the output limits from outside.
+the output limits from outside, and holds the clock of the grader's timed phase (a conversation over
+a second pipe, grader to runner).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class Run:
     log_tail: bytes = b""
     result: bytes = b""
     seconds: float = 0.0
+    overran: bool = False  # stopped at the conversation's deadline: the result so far is kept
 
 
 def bubblewrap() -> str | None:
@@ -367,9 +369,16 @@ def _set_limits(limits: Limits, group: ControlGroup | None = None):
     return apply
 
 
-def run(command_for: Callable[[int], list[str]], limits: Limits, env: dict[str, str], cwd: Path | None = None,
-        require_group: bool = False) -> Run:
-    """Run ``command_for(fd)`` in a process group, within ``limits``; ``fd`` is the result pipe's write end.
+def run(command_for: Callable[[int, int], list[str]], limits: Limits, env: dict[str, str], cwd: Path | None = None,
+        require_group: bool = False, conversation=None) -> Run:
+    """Run ``command_for(result_fd, talk_fd)`` in a process group, within ``limits``.
+
+    ``result_fd`` is the result pipe's write end; ``talk_fd`` the read end of a second pipe, from the
+    grader to the run. ``conversation`` is what the grader says on it (``grading.TimedPhase``): after
+    every chunk of the result, ``conversation.heard(result, now)`` returns the bytes to send, which
+    are written without blocking, between reads; once ``conversation.finished`` and all is written the
+    pipe is closed; past ``conversation.deadline`` (a ``time.monotonic()`` time, or ``None``) the run is
+    stopped with ``overran`` set and its result kept. Without a conversation the pipe is closed at once.
 
     ``require_group``: raise :class:`SandboxError`, starting nothing, where no control group can be made.
 
@@ -381,13 +390,17 @@ def run(command_for: Callable[[int], list[str]], limits: Limits, env: dict[str, 
         raise SandboxError("no control group could be created for it (memory and processes would be capped per "
                            "process only)")
     result_read, result_write = os.pipe()
+    talk_read, talk_write = os.pipe()
+    os.set_blocking(talk_write, False)
     started = time.monotonic()
     try:
-        process = subprocess.Popen(command_for(result_write), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, pass_fds=(result_write,), env=env, cwd=cwd,
-                                   start_new_session=True, preexec_fn=_set_limits(limits, group))
-    except BaseException as error:  # nothing started: give back the pipe and the control group, say why
+        process = subprocess.Popen(command_for(result_write, talk_read), stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   pass_fds=(result_write, talk_read), env=env, cwd=cwd, start_new_session=True,
+                                   preexec_fn=_set_limits(limits, group))
+    except BaseException as error:  # nothing started: give back the pipes and the control group, say why
         os.close(result_read)
+        os.close(talk_write)
         if group is not None:
             group.remove()
         if isinstance(error, Exception):
@@ -395,19 +408,27 @@ def run(command_for: Callable[[int], list[str]], limits: Limits, env: dict[str, 
         raise
     finally:
         os.close(result_write)
+        os.close(talk_read)
     outcome = Run()
     log, result, printed = bytearray(), bytearray(), 0
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ, "log")
     selector.register(result_read, selectors.EVENT_READ, "result")
+    talk = _Talk(talk_write, selector, conversation)
     deadline = started + limits.timeout_s
     try:
-        while selector.get_map():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+        while talk.reading():
+            now = time.monotonic()
+            if deadline - now <= 0:
                 outcome.stopped = f"timeout after {limits.timeout_s:g} s"
                 break
-            for key, _ in selector.select(timeout=min(remaining, 1.0)):
+            if talk.overran(now):
+                outcome.overran = True
+                break
+            for key, _ in selector.select(timeout=min(deadline - now, talk.remaining(now), 1.0)):
+                if key.data == "talk":
+                    talk.write()
+                    continue
                 chunk = os.read(key.fd, 1 << 16)
                 if not chunk:
                     selector.unregister(key.fileobj)
@@ -422,12 +443,15 @@ def run(command_for: Callable[[int], list[str]], limits: Limits, env: dict[str, 
                     result += chunk
                     if len(result) > limits.result_bytes:
                         outcome.stopped = f"sent back more than {limits.result_bytes // MIB} MiB"
+                    else:
+                        talk.heard(result, time.monotonic())
             if outcome.stopped:
                 break
-            if process.poll() is not None and not selector.get_map():
+            if process.poll() is not None and not talk.reading():
                 break
     finally:
         _kill_group(process)
+        talk.close()
         selector.close()
         process.stdout.close()
         os.close(result_read)
@@ -438,6 +462,58 @@ def run(command_for: Callable[[int], list[str]], limits: Limits, env: dict[str, 
     outcome.result = bytes(result) if not outcome.stopped else b""
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+class _Talk:
+    """:func:`run`'s end of the pipe to the runner: what the conversation says, written without blocking."""
+
+    def __init__(self, fd: int, selector, conversation):
+        self.fd, self.selector, self.conversation, self.pending = fd, selector, conversation, bytearray()
+        if conversation is None or conversation.finished:
+            self.close()
+
+    def reading(self) -> bool:
+        """Whether the log or the result pipe is still open (the talk pipe alone does not keep the run going)."""
+        return any(key.data != "talk" for key in self.selector.get_map().values())
+
+    def heard(self, result: bytes, now: float) -> None:
+        if self.fd is None:
+            return
+        self.pending += self.conversation.heard(result, now)
+        self.write()
+
+    def write(self) -> None:
+        while self.pending:
+            try:
+                written = os.write(self.fd, self.pending[: 1 << 16])
+            except BlockingIOError:
+                break
+            except OSError:  # the runner closed its end: nothing more can be said
+                self.pending.clear()
+                break
+            del self.pending[:written]
+        registered = self.fd in self.selector.get_map()
+        if self.pending and not registered:
+            self.selector.register(self.fd, selectors.EVENT_WRITE, "talk")
+        elif not self.pending and registered:
+            self.selector.unregister(self.fd)
+        if not self.pending and self.conversation.finished:
+            self.close()
+
+    def remaining(self, now: float) -> float:
+        deadline = getattr(self.conversation, "deadline", None)
+        return float("inf") if deadline is None else max(0.0, deadline - now)
+
+    def overran(self, now: float) -> bool:
+        deadline = getattr(self.conversation, "deadline", None)
+        return deadline is not None and now >= deadline
+
+    def close(self) -> None:
+        if self.fd is not None:
+            if self.fd in self.selector.get_map():
+                self.selector.unregister(self.fd)
+            os.close(self.fd)
+            self.fd = None
 
 
 def _kill_group(process: subprocess.Popen) -> None:

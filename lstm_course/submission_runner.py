@@ -1,6 +1,6 @@
 """Runs inside the grader's sandbox: execute a submission, call its functions, send back the outputs.
 
-    python -m lstm_course.submission_runner TASK_DIR RESULT_FD [--keep-user]
+    python -m lstm_course.submission_runner TASK_DIR RESULT_FD TIMED_FD [--keep-user]
 
 ``TASK_DIR`` (read-only) holds ``submission.ipynb``, ``inputs.json`` and ``inputs.npz``
 (:mod:`lstm_course.exchange`). The runner
@@ -11,11 +11,15 @@
    work; a statement that raises is noted and the next one runs, so that a failed ``import torch``,
    where the grader hides PyTorch, does not take the cell's other imports with it);
 3. calls each exercise's function on each trial's inputs;
-4. writes one JSON line (per-cell errors, per-trial errors) and then the outputs as ``.npz`` bytes to
-   file descriptor ``RESULT_FD``.
+4. writes one frame (:func:`lstm_course.exchange.frame`) to file descriptor ``RESULT_FD``: a JSON line
+   (per-cell errors, per-trial errors), then the outputs as ``.npz`` bytes;
+5. the timed phase: reads frames of timed inputs from ``TIMED_FD`` (a manifest line and ``.npz``, as
+   the task folder's), which the grader sends only now, one exercise at a time, with its clock
+   running; answers each with a frame as in 4; ends when the grader closes the pipe.
 
 Nothing here is trusted by the grader: the submission runs in this same process and may change any
-of it. The grader checks what comes back and computes the scores in its own process.
+of it. The grader checks what comes back, holds the timed phase's clock outside the sandbox and
+computes the scores in its own process.
 """
 
 from __future__ import annotations
@@ -65,13 +69,55 @@ def run_cell(shell, source: str) -> BaseException | None:
     return first_error
 
 
-def run(task_dir: Path, result_fd: int, keep_user: bool = False) -> None:
+def answer(trials_by_exercise, namespace) -> tuple[dict, dict]:
+    """``(statuses, outputs)``: each exercise's function in ``namespace`` called on each of its trials.
+
+    ``statuses[exercise]`` has one entry per trial (``{"ok": True}``, ``{"error": ...}`` or
+    ``{"undefined": True}``); ``outputs`` holds the arrays, keyed ``EXERCISE/TRIAL[/PATH]``.
+    """
+    from lstm_course import exchange, exercise_inputs
+
+    outputs, statuses = {}, {}
+    for exercise, trials in trials_by_exercise.items():
+        function = namespace.get(exercise)
+        statuses[exercise] = []
+        for number, trial in enumerate(trials):
+            if not callable(function):
+                statuses[exercise].append({"undefined": True})
+                continue
+            try:
+                flat = exchange.flatten_output(  # through its forward pass, as Inputs.forward says
+                    exercise_inputs.call(exercise, namespace, exercise_inputs.materialise(trial.kwargs)))
+            except BaseException as error:
+                statuses[exercise].append({"error": describe_error(error)})
+                continue
+            statuses[exercise].append({"ok": True})
+            outputs.update({f"{exercise}/{number}" + (f"/{path}" if path else ""): array
+                            for path, array in flat.items()})
+    return statuses, outputs
+
+
+def decode_message(payload: bytes):
+    """The trials in one frame of inputs: a manifest line, then ``.npz`` bytes."""
+    import io
+
+    import numpy as np
+
+    from lstm_course import exchange
+
+    line, _, npz = payload.partition(b"\n")
+    with np.load(io.BytesIO(npz), allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    return exchange.decode_inputs(json.loads(line), arrays)
+
+
+def run(task_dir: Path, result_fd: int, timed_fd: int | None = None, keep_user: bool = False) -> None:
     if not keep_user:
         give_up_root()
     import nbformat
     import numpy as np
 
-    from lstm_course import exchange, exercise_inputs
+    from lstm_course import exchange, exercise_inputs  # noqa: F401 (imported before the notebook runs)
 
     result = os.fdopen(result_fd, "wb")
     notebook = nbformat.read(task_dir / "submission.ipynb", as_version=4)
@@ -90,30 +136,23 @@ def run(task_dir: Path, result_fd: int, keep_user: bool = False) -> None:
         if error is not None:
             cell_errors.append([number, describe_error(error)])
 
-    outputs, statuses = {}, {}
-    for exercise, trials in trials_by_exercise.items():
-        function = shell.user_ns.get(exercise)
-        statuses[exercise] = []
-        for number, trial in enumerate(trials):
-            if not callable(function):
-                statuses[exercise].append({"undefined": True})
-                continue
-            try:
-                flat = exchange.flatten_output(  # through its forward pass, as Inputs.forward says
-                    exercise_inputs.call(exercise, shell.user_ns, exercise_inputs.materialise(trial.kwargs)))
-            except BaseException as error:
-                statuses[exercise].append({"error": describe_error(error)})
-                continue
-            statuses[exercise].append({"ok": True})
-            outputs.update({f"{exercise}/{number}" + (f"/{path}" if path else ""): array
-                            for path, array in flat.items()})
+    statuses, outputs = answer(trials_by_exercise, shell.user_ns)
     report = {"cells": len(code_cells), "cell_errors": cell_errors[:20], "exercises": statuses}
-    result.write(json.dumps(report).encode() + b"\n" + exchange.to_npz_bytes(outputs))
+    result.write(exchange.frame(exchange.message(report, outputs)))
     result.flush()
+    if timed_fd is None:
+        return
+    with os.fdopen(timed_fd, "rb") as timed:
+        while (payload := exchange.read_frame(timed)) is not None:
+            statuses, outputs = answer(decode_message(payload), shell.user_ns)
+            result.write(exchange.frame(exchange.message({"exercises": statuses}, outputs)))
+            result.flush()
 
 
 if __name__ == "__main__":
-    run(Path(sys.argv[1]), int(sys.argv[2]), keep_user="--keep-user" in sys.argv[3:])
+    positional = [argument for argument in sys.argv[1:] if not argument.startswith("--")]
+    run(Path(positional[0]), int(positional[1]), int(positional[2]) if len(positional) > 2 else None,
+        keep_user="--keep-user" in sys.argv[1:])
     for stream in (sys.__stdout__, sys.__stderr__, sys.stdout, sys.stderr):
         try:
             stream.flush()

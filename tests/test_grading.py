@@ -158,6 +158,63 @@ def rnn_step_jacobian(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
 """Chapter 1's Jacobian from the public package's backward pass, called once per hidden unit."""
 
 
+NUMERICAL_CHAPTER = "06_lstm_from_scratch"
+COMPLEX_STEP_BACKWARD = """
+import numpy as np
+
+print("largest array in the task folder:", max(array.size for array in np.load("/grader/inputs.npz").values()))
+
+
+def lstm_step_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    inputs = dict(x_t=x_t, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh)
+    H = c_prev.shape[1]
+    a = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
+    i, f, o = (1 / (1 + np.exp(-a[:, k * H:(k + 1) * H])) for k in (0, 1, 3))
+    c_t = f * c_prev + i * np.tanh(a[:, 2 * H:3 * H])
+    return o * np.tanh(c_t), c_t, inputs
+
+
+def lstm_step_backward(d_h, d_c, cache, step=1e-30):
+    grads = {}
+    for name, value in cache.items():
+        grads[name] = np.zeros(value.shape)
+        for index in np.ndindex(value.shape):
+            perturbed = dict(cache, **{name: value.astype(complex)})
+            perturbed[name][index] += 1j * step
+            h_t, c_t, _ = lstm_step_forward(**perturbed)
+            grads[name][index] = np.sum(d_h * h_t + d_c * c_t).imag / step
+    return grads
+"""
+"""Chapter 6's step backward by the complex step of the student's own forward pass: exact, and one
+forward pass per parameter (chapter 6's lstm_backward, which calls it, too)."""
+
+CENTRAL_DIFFERENCES = """
+import numpy as np
+
+
+def forget_gate_backward(d_f, x_t, h_prev, W_if, W_hf, b_if, b_hf, eps=1e-6):
+    inputs = dict(x_t=x_t, h_prev=h_prev, W_if=W_if, W_hf=W_hf, b_if=b_if, b_hf=b_hf)
+
+    def loss():
+        a = inputs["x_t"] @ inputs["W_if"].T + inputs["b_if"] + inputs["h_prev"] @ inputs["W_hf"].T + inputs["b_hf"]
+        return np.sum(d_f / (1 + np.exp(-a)))
+
+    grads = {}
+    for name, value in inputs.items():
+        grads[name] = np.zeros(value.shape)
+        for index in np.ndindex(value.shape):
+            saved = value[index]
+            value[index] = saved + eps
+            up = loss()
+            value[index] = saved - eps
+            down = loss()
+            value[index] = saved
+            grads[name][index] = (up - down) / (2 * eps)
+    return grads
+"""
+"""Chapter 2's backward pass by central differences of the student's own forward pass."""
+
+
 def attacks(victims: list[Path]) -> dict[str, str]:
     """Attack name -> the code of its notebook's one cell; ``victims`` are files outside its sandbox."""
     victim_list = json.dumps([str(path) for path in victims])
@@ -261,10 +318,12 @@ import io, os, sys, zipfile
 archive = io.BytesIO()
 with zipfile.ZipFile(archive, "w") as zipped:
     zipped.writestr("x.npy", b"not an npy file")
-os.write(int(sys.argv[2]), b'{"cells": 1, "cell_errors": [], "exercises": {}}\\n' + archive.getvalue())
+payload = b'{"cells": 1, "cell_errors": [], "exercises": {}}\\n' + archive.getvalue()
+os.write(int(sys.argv[2]), len(payload).to_bytes(8, "big") + payload)
 os._exit(0)
 """,
-        "sends_deeply_nested_json": "import os, sys\nos.write(int(sys.argv[2]), b'[' * 100000 + b'\\n')\nos._exit(0)",
+        "sends_deeply_nested_json": "import os, sys\nos.write(int(sys.argv[2]), (100001).to_bytes(8, 'big') + b'[' * "
+                                    "100000 + b'\\n')\nos._exit(0)",
         "raises_a_lone_surrogate": f"""
 print("\\x1b[2J\\x1b]0;owned\\x07 a clear screen and a window title", "\\ud800")
 def {NAME}(*args, **kwargs):
@@ -316,7 +375,7 @@ def batch(tmp_path_factory):
                                                         '    assert numpy_lstm.GATES == ("i", "f", "g", "o")\n'
                                                         "    ### BEGIN SOLUTION")))
     first_of_two = reference_answers.solution_sources(ROOT / "chapters" / f"{TWO_EXERCISES}.ipynb")[0]
-    for name in (TWO_EXERCISES, "06_lstm_from_scratch", "unsorted"):
+    for name in (TWO_EXERCISES, "06_lstm_from_scratch", "unsorted", "02_forget_gate"):
         (collection / name).mkdir()
     paths.append(write_submission(collection / TWO_EXERCISES, "only_one_of_two", "import numpy as np", first_of_two,
                                   chapter=TWO_EXERCISES))
@@ -324,6 +383,12 @@ def batch(tmp_path_factory):
                                   chapter=TWO_EXERCISES))
     paths.append(write_submission(collection / TWO_EXERCISES, "jacobian_by_the_public_backward",
                                   JACOBIAN_BY_BACKWARD, chapter=TWO_EXERCISES))
+    paths.append(write_submission(collection / NUMERICAL_CHAPTER, "chapter_6_in_full", "import numpy as np",
+                                  honest_code(NUMERICAL_CHAPTER), chapter=NUMERICAL_CHAPTER))
+    paths.append(write_submission(collection / NUMERICAL_CHAPTER, "complex_step_backward", "import numpy as np",
+                                  honest_code(NUMERICAL_CHAPTER), COMPLEX_STEP_BACKWARD, chapter=NUMERICAL_CHAPTER))
+    paths.append(write_submission(collection / "02_forget_gate", "central_differences", CENTRAL_DIFFERENCES,
+                                  chapter="02_forget_gate"))
     (collection / SCAN_CHAPTER).mkdir()
     paths.append(write_submission(collection / SCAN_CHAPTER, "captures_a_checks_reference", CAPTURES_A_REFERENCE,
                                   chapter=SCAN_CHAPTER))
@@ -836,3 +901,85 @@ def test_an_unreadable_course_notebook_is_the_instructors_error_not_a_submission
         assert not (tmp_path / "grades.csv").exists()
     finally:
         grading.implement_exercises.cache_clear()
+
+
+TOO_SLOW = "took longer than"
+
+
+def test_a_numerical_gradient_runs_out_of_time_where_an_honest_one_does_not(batch):
+    """The timed test: a forward pass per parameter fails it; the exercises around it keep their marks."""
+    rows = batch["rows"]
+    full = rows["chapter_6_in_full"]
+    assert (full["status"], full["score"], full["max_score"], full["feedback"]) == ("ok", "5", "5", ""), full
+    step = rows["complex_step_backward"]  # exact on the small trials: only the timed test catches it
+    assert (step["status"], step["score"], step["max_score"]) == ("ok", "3", "5"), step
+    assert (step["lstm_step_forward"], step["lstm_forward"], step["lstm_backward_fast"]) == ("1", "1", "1"), step
+    assert (step["lstm_step_backward"], step["lstm_backward"]) == ("0", "0"), step  # each in a run of its own
+    for name, sizes in (("lstm_step_backward", "B=16, D=256, H=256, 538,624 parameters"),
+                        ("lstm_backward", "T=50, B=32, D=32, H=64, 80,384 parameters")):
+        assert f"{name}: the timed test ({sizes}" in step["feedback"] and "costs a forward pass per parameter" in \
+            step["feedback"], step
+    assert step["feedback"].count(TOO_SLOW) == 2 and " test 1 " not in step["feedback"], step
+    central = rows["central_differences"]
+    assert (central["status"], central["score"], central["max_score"]) == ("ok", "0", "1"), central
+    assert "forget_gate_backward: the timed test (B=16, D=256, H=256" in central["feedback"], central
+    assert TOO_SLOW in central["feedback"] and "differ" in central["feedback"], central  # and not accurate enough
+    for name in ("honest", "instructor", "zz_honest_after_the_attacks"):  # chapter 4's: not timed
+        assert (rows[name]["score"], rows[name]["feedback"]) == ("1", ""), rows[name]
+
+
+def test_the_timed_inputs_are_never_in_the_task_folder(tmp_path):
+    """Control for the submission above: its task folder holds the small trials only."""
+    path = write_submission(tmp_path, NUMERICAL_CHAPTER, "import numpy as np", honest_code(NUMERICAL_CHAPTER),
+                            COMPLEX_STEP_BACKWARD.split("def lstm_step_forward")[0], chapter=NUMERICAL_CHAPTER)
+    grade = grading.grade_one(path, NUMERICAL_CHAPTER, limits=sandbox.Limits(timeout_s=60))
+    largest = int(grade.log_tail.split("largest array in the task folder:")[1].split()[0])
+    timed = [max(np.size(value) for value in draw(np.random.default_rng(0)).kwargs.values())
+             for draw in exercise_inputs.TIMED.values()]
+    assert largest < 1000 < min(timed), (largest, timed)
+    assert grade.score == 5 and all(seconds < limit for seconds, limit in grade.timings.values()), grade.timings
+
+
+FAKE_RUNNER = """
+import os, sys, time
+result, talk = os.fdopen(int(sys.argv[1]), "wb"), os.fdopen(int(sys.argv[2]), "rb")
+def send(payload):
+    result.write(len(payload).to_bytes(8, "big") + payload)
+    result.flush()
+send(b"phase 1")
+while (header := talk.read(8)):
+    inputs = talk.read(int.from_bytes(header, "big"))
+    time.sleep(float(sys.argv[3]))
+    send(b"answer to %d bytes" % len(inputs))
+print("the grader closed the pipe")
+"""
+
+
+@pytest.mark.parametrize("delay", [0.0, 30.0])
+def test_the_timed_phase_holds_the_clock_outside_the_runner(tmp_path, delay):
+    """A fake runner: the inputs go out once phase 1 is in; an answer too late stops the run, phase 1 kept."""
+    trial = exercise_inputs.TIMED["lstm_step_backward"](np.random.default_rng(0))
+    tests = [grading.TimedTest("lstm_step_backward", trial, {}, reference_s=0.01, multiple=20) for _ in range(2)]
+    phase = grading.TimedPhase(tests)
+    started = time.monotonic()
+    run = sandbox.run(lambda fd, talk: [sys.executable, "-c", FAKE_RUNNER, str(fd), str(talk), str(delay)],
+                      sandbox.Limits(timeout_s=60), {"PATH": "/usr/bin:/bin"}, cwd=tmp_path, conversation=phase)
+    seconds = time.monotonic() - started
+    payloads = exchange.frames(run.result)
+    assert payloads[0] == b"phase 1" and run.stopped is None
+    if delay:
+        assert run.overran and len(payloads) == 1 and phase.waiting is tests[0] and tests[0].answer is None
+        assert tests[0].limit_s <= seconds < tests[0].limit_s + 5  # stopped at its limit, not at the timeout
+    else:
+        size = len(tests[0].message()) - exchange.FRAME_HEADER
+        assert not run.overran and payloads[1:] == [b"answer to %d bytes" % size] * 2 and phase.finished
+        assert all(0 < test.seconds < test.limit_s for test in tests) and b"closed the pipe" in run.log_tail
+
+
+def test_every_backward_exercise_is_timed_or_says_why_not():
+    timed, untimed = set(exercise_inputs.TIMED), set(exercise_inputs.UNTIMED)
+    differentiating = {name for name in exercise_inputs.EXERCISES if name.endswith(("_backward", "_backward_fast",
+                                                                                     "_jacobian", "_gradient"))}
+    assert not timed & untimed and timed | untimed == differentiating, (timed, untimed, differentiating)
+    for draw in exercise_inputs.TIMED.values():  # thousands of numbers: a forward pass each is minutes
+        assert int(draw(np.random.default_rng(0)).description.split(", ")[-1].split()[0].replace(",", "")) > 20000
