@@ -2,11 +2,15 @@
 
 What a student's copy changes is small: stubs instead of solutions, checks without their outputs,
 solution cells removed. Everything else is the instructor's cell, which nbval runs already. So the
-student run executes every cell **except** the instructor's own cells tagged ``long-running`` (a
-training run or a timing, most of a chapter's minutes) and the cells that read what those define
-(found by reading each cell's names with ``ast``). If any cell the student's copy changes would
-need a skipped cell, nothing is skipped. What the run still proves: the copy runs top to bottom,
-its files are where its cells look for them, no kept cell needs a removed one (it would raise
+student run executes only what can behave differently in the student's copy (:func:`kept_cells`):
+every cell whose source the copy changes (or that is not the instructor's), every check, every cell
+tagged ``raises-exception``, the set-up cells, every cell that reads a file (the copy's files must be
+where its cells look for them), except the instructor's ``long-running`` ones (a training run or a
+timing), and, transitively, every earlier cell that defines a name one of those reads (found by
+reading each cell's names with ``ast``). An unchanged cell that none of them needs computes what
+nbval's run computed, and is skipped; so is every cell that needs a long-running one, unless the
+student's copy changes it (then nothing is skipped). What the run still proves: the kept cells run in order, the
+copy's files are where its cells look for them, no kept cell needs a removed one (it would raise
 ``NameError``), and every public check says "not implemented yet".
 
 One test file is one unit for pytest-xdist's ``--dist loadfile``, so
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -29,7 +34,10 @@ from lstm_course.exercises import CHECK_CALL
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 LONG_RUNNING = "long-running"
-"""The tag of an instructor's cell that a student run may skip (see the module's docstring)."""
+"""The tag of an instructor's cell that a student run skips unless a kept cell needs it (module docstring)."""
+READS_A_FILE = re.compile(r"\.\./|read_text\(|open\(|np\.load\(|torch\.load\(")
+"""A cell that mentions a path above the chapter or reads a file: kept, unless it is long-running."""
+SET_UP = "course-setup"
 
 
 def chapter_halves(chapters: list[Path] = CHAPTERS) -> tuple[list[Path], list[Path]]:
@@ -64,24 +72,40 @@ def names(source: str) -> tuple[set[str], set[str]]:
     return defined, read
 
 
+def kept_cells(student, instructor) -> set[int]:
+    """Indices of the student's code cells a run executes (see the module's docstring).
+
+    A long-running instructor cell, and every cell that reads what one defined (through the last
+    cell to define each name it reads), are *tainted*: skipped, even if they read a file. If a cell
+    the student's copy changes is tainted, every cell is kept.
+    """
+    instructor_sources = {cell.source for cell in instructor.cells if cell.cell_type == "code"}
+    long_running = {cell.source for cell in instructor.cells
+                    if cell.cell_type == "code" and LONG_RUNNING in cell.metadata.get("tags", [])}
+    code = [(index, cell, *names(cell.source)) for index, cell in enumerate(student.cells) if cell.cell_type == "code"]
+    kept, tainted, defined_by = set(), set(), {}
+    for index, cell, defined, read in code:
+        tags = cell.metadata.get("tags", [])
+        changed = cell.source not in instructor_sources or CHECK_CALL.search(cell.source) or "raises-exception" in tags
+        if cell.source in long_running or any(defined_by.get(name) in tainted for name in read):
+            if changed:
+                return {index for index, *_ in code}
+            tainted.add(index)
+        elif changed or READS_A_FILE.search(cell.source) or SET_UP in tags or "notebook.setup(" in cell.source:
+            kept.add(index)
+        defined_by.update(dict.fromkeys(defined, index))
+    needed = set()  # names read by a kept cell further down
+    for index, _, defined, read in reversed(code):
+        if index in kept or (defined & needed and index not in tainted):
+            kept.add(index)
+            needed |= read
+    return kept
+
+
 def skipped_cells(student, instructor) -> set[int]:
-    """Indices of the student's code cells a run may skip: long-running instructor cells and what reads them."""
-    instructor_sources = {cell.source for cell in instructor.cells
-                          if cell.cell_type == "code" and LONG_RUNNING in cell.metadata.get("tags", [])}
-    skipped, defined_by = set(), {}
-    for index, cell in enumerate(student.cells):
-        if cell.cell_type != "code":
-            continue
-        defined, read = names(cell.source)
-        changed = CHECK_CALL.search(cell.source) or "raises-exception" in cell.metadata.get("tags", [])
-        needs_skipped = any(defined_by.get(name) in skipped for name in read)
-        if changed and needs_skipped:
-            return set()  # a cell the student's copy changes needs a skipped one: run everything
-        if cell.source in instructor_sources or needs_skipped:
-            skipped.add(index)
-        for name in defined:
-            defined_by[name] = index
-    return skipped
+    """Indices of the student's code cells a run skips: every code cell not in :func:`kept_cells`."""
+    kept = kept_cells(student, instructor)
+    return {index for index, cell in enumerate(student.cells) if cell.cell_type == "code" and index not in kept}
 
 
 def run_student_notebook(path: Path, student_chapters: Path) -> None:

@@ -73,7 +73,8 @@ def test_evaluate_counts_errors_below_the_tolerance():
 
 
 def test_unknown_model_is_rejected():
-    with pytest.raises(ValueError, match="kind: expected 'lstm', 'gru', 'rnn', 'irnn' or 'lstm:VARIANT', got 'transformer'"):
+    expected = "kind: expected 'lstm', 'gru', 'rnn', 'irnn' or 'lstm:VARIANT', got 'transformer'"
+    with pytest.raises(ValueError, match=expected):
         SequenceToOne("transformer")
 
 
