@@ -59,9 +59,10 @@ def _operands(steps, batch, input_size, hidden_size, seed=0):
 def numpy_products(steps: int, batch: int, input_size: int, hidden_size: int) -> Callable[[], None]:
     """The floor of chapter 6's fast NumPy LSTM (``numpy_lstm.lstm_forward``, then ``lstm_backward_fast``), in NumPy.
 
-    The products as it writes them: the recurrent weights transposed once and kept contiguous for
-    the forward products, each step's product into a buffer reused by every step, and the input
-    gradient included.
+    The products as it writes them: the input projection, the recurrent weights transposed once and
+    kept contiguous for the forward products, each step's product into a buffer reused by every
+    step, the input gradient included, and the recurrent weights' gradient as two products (the
+    previous states of steps 1 to T - 1, read in place from the hidden states, and the initial one).
     """
     arrays = _operands(steps, batch, input_size, hidden_size)
     x, W_ih, W_hh, h, d_z, hs = (arrays[name] for name in ("x", "W_ih", "W_hh", "h", "d_z", "hs"))
@@ -76,8 +77,9 @@ def numpy_products(steps: int, batch: int, input_size: int, hidden_size: int) ->
         for t in range(steps):
             np.matmul(d_z[t * batch:(t + 1) * batch], W_hh, out=d_h)
         d_z @ W_ih  # the input gradient
-        d_z.T @ x  # the weight gradients
-        d_z.T @ hs
+        d_z.T @ x  # the weight gradients; W_hh's as two products, steps 1 .. T-1 and step 0
+        d_z[batch:].T @ hs[:-batch]
+        d_z[:batch].T @ h
 
     return run
 

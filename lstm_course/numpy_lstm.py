@@ -118,6 +118,17 @@ def activate_gates(preactivations: np.ndarray, out: np.ndarray | None = None) ->
     return out
 
 
+def sigmoid_rows_halved(hidden_size: int, dtype=np.float64) -> np.ndarray:
+    """``(4H,)``: 1/2 on the rows of the sigmoid gates ``i``, ``f``, ``o``, 1 on the candidate's.
+
+    Scaling a gate's weights and biases by it makes its pre-activation ``a / 2`` (exactly: a power
+    of two), so that ``tanh`` gives ``tanh(a / 2)``, and ``sigmoid(a) = tanh(a / 2) / 2 + 1 / 2``.
+    """
+    scale = np.full(4 * hidden_size, 0.5, dtype=dtype)
+    scale[gate_slice("g", hidden_size)] = 1
+    return scale
+
+
 def split_gates(stacked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Views of the four gates ``(i, f, g, o)`` of an array whose last axis is ``4H``."""
     hidden_size = stacked.shape[-1] // 4
@@ -145,7 +156,7 @@ def _step_from_activations(activations, c_prev, out=None):
     input_gate, forget_gate, candidate, output_gate = split_gates(activations)
     h_t, c_t, tanh_c = out if out is not None else (np.empty_like(forget_gate) for _ in range(3))
     np.multiply(forget_gate, c_prev, out=c_t)  # cell_update, in place: c_t = f_t * c_{t-1} + i_t * g_t
-    c_t += input_gate * candidate
+    c_t += np.multiply(input_gate, candidate, out=h_t)  # h_t holds i_t * g_t until it is written below
     np.tanh(c_t, out=tanh_c)
     np.multiply(output_gate, tanh_c, out=h_t)  # hidden_state: h_t = o_t * tanh(c_t)
     return h_t, c_t, tanh_c
@@ -206,20 +217,27 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
     _validate_states(batch_size, hidden_size, h0=h0, c0=c0)
     dtype = common_dtype(dict(x=x, h0=h0, c0=c0, W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh))
 
+    # Halve the sigmoid gates' rows of the weights and biases once (exact: a power of two), so that
+    # one tanh of a step's 4H pre-activations gives tanh(a / 2) for i, f, o and tanh(a) for g.
+    scale = sigmoid_rows_halved(hidden_size, dtype)
+    offset = 1 - scale  # sigmoid(a) = tanh(a / 2) / 2 + 1 / 2; the candidate: tanh(a) * 1 + 0
     # Everything that does not depend on the previous state, for all steps in one (T B, D) x (D, 4H)
     # product: each step's gates start as its input's part, and the loop adds the recurrent part.
-    gates = (x.reshape(-1, input_size) @ W_ih.T).reshape(num_steps, batch_size, 4 * hidden_size)
-    gates += b_ih + b_hh
+    gates = (x.reshape(-1, input_size) @ (W_ih * scale[:, None]).T).reshape(num_steps, batch_size, 4 * hidden_size)
+    gates += (b_ih + b_hh) * scale
     hs = np.empty((num_steps, batch_size, hidden_size), dtype=dtype)
     cs = np.empty_like(hs)
     tanh_cs = np.empty_like(hs)
-    W_hh_T = np.ascontiguousarray(W_hh.T)  # (H, 4H), contiguous: faster products in the loop
+    W_hh_T = np.ascontiguousarray((W_hh * scale[:, None]).T)  # (H, 4H), contiguous: faster products in the loop
     recurrent = np.empty((batch_size, 4 * hidden_size), dtype=dtype)  # h_{t-1} W_hh^T, reused by every step
     h, c = h0, c0
     for t in range(num_steps):
-        gates[t] += np.matmul(h, W_hh_T, out=recurrent)  # one fused 4H-wide product for all four gates
-        activate_gates(gates[t], out=gates[t])
-        h, c, _ = _step_from_activations(gates[t], c, out=(hs[t], cs[t], tanh_cs[t]))  # written into the caches
+        step_gates = gates[t]  # (B, 4H), a view: the cache's row for step t
+        step_gates += np.matmul(h, W_hh_T, out=recurrent)  # one fused 4H-wide product for all four gates
+        np.tanh(step_gates, out=step_gates)  # then three contiguous passes activate all four gates
+        step_gates *= scale
+        step_gates += offset
+        h, c, _ = _step_from_activations(step_gates, c, out=(hs[t], cs[t], tanh_cs[t]))  # written into the caches
     cache = dict(x=x, h0=h0, c0=c0, W_ih=W_ih, W_hh=W_hh, gates=gates, hs=hs, cs=cs, tanh_cs=tanh_cs)
     return hs, (h.copy(), c.copy()), cache
 

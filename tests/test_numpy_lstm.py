@@ -194,3 +194,15 @@ def test_with_no_recurrent_weights_the_cell_gradient_is_the_product_of_forget_ga
     grads = lstm_backward_by_autograd(np.zeros_like(hs), **inputs, d_cT=np.ones((B, H)))
     forget_gates = numpy_lstm.split_gates(cache["gates"])[1]
     np.testing.assert_allclose(grads["c0"], forget_gates.prod(axis=0), rtol=1e-12)
+
+
+def test_halving_the_sigmoid_rows_of_the_weights_leaves_every_gate_bit_for_bit_the_same():
+    rng = np.random.default_rng(3)
+    params = numpy_lstm.init_params(5, 4, rng, dtype=np.float32)
+    x, h = rng.normal(size=(3, 5)).astype(np.float32), rng.normal(size=(3, 4)).astype(np.float32)
+    scale = numpy_lstm.sigmoid_rows_halved(4, np.float32)
+    assert scale.tolist() == [0.5] * 8 + [1.0] * 4 + [0.5] * 4  # i, f, g, o
+    gates = numpy_lstm.activate_gates(numpy_lstm.affine(x, h, *params.values()))
+    halved = {name: value * (scale[:, None] if value.ndim == 2 else scale) for name, value in params.items()}
+    by_halved_rows = np.tanh(numpy_lstm.affine(x, h, *halved.values())) * scale + (1 - scale)
+    np.testing.assert_array_equal(by_halved_rows, gates)
