@@ -1,7 +1,8 @@
 """What crosses the sandbox wall: exercise inputs in, outputs back, as JSON and ``.npz``, never pickle.
 
 Going in (:func:`encode_inputs` / :func:`decode_inputs`): a manifest (JSON) naming each trial's
-arguments, and the arrays in one ``.npz`` under keys ``EXERCISE/TRIAL/ARGUMENT``.
+arguments, and the arrays in one ``.npz`` under keys ``EXERCISE/TRIAL/ARGUMENT`` (a dict of arrays,
+a package forward pass's cache, under ``EXERCISE/TRIAL/ARGUMENT/KEY``).
 
 Coming back (:func:`flatten_output`): whatever a function returned, flattened to arrays keyed by
 their place in it: ``""`` for a single array, ``"0"``, ``"1"`` for a tuple, ``"W_ih"`` for a dict,
@@ -49,6 +50,11 @@ def encode_inputs(trials_by_exercise: Mapping[str, list[Trial]]) -> tuple[dict, 
                 elif isinstance(value, np.ndarray):
                     arrays[key] = value
                     arguments[name] = {"array": key}
+                elif isinstance(value, Mapping) and all(isinstance(item, np.ndarray) for item in value.values()):
+                    arguments[name] = {"arrays": {}}  # a cache, computed by the grader (exercise_inputs.CACHE)
+                    for part, item in value.items():
+                        arrays[f"{key}/{part}"] = item
+                        arguments[name]["arrays"][part] = f"{key}/{part}"
                 elif value is None or isinstance(value, bool | int | float):
                     arguments[name] = {"value": value}
                 else:
@@ -73,6 +79,8 @@ def decode_inputs(manifest: Mapping, arrays: Mapping[str, np.ndarray]) -> dict[s
                                                                  for part in ("scale", "shift")))
                 elif "array" in value:
                     kwargs[name] = arrays[value["array"]]
+                elif "arrays" in value:
+                    kwargs[name] = {part: arrays[key] for part, key in value["arrays"].items()}
                 else:
                     kwargs[name] = value["value"]
             decoded[exercise].append(Trial(trial["description"], kwargs))

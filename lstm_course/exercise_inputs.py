@@ -5,8 +5,9 @@ The notebook's public check (:mod:`lstm_course.checks`) draws them from a public
 sandboxed submission as an ``.npz`` file, so a submission cannot be written for known inputs.
 
 An argument is a NumPy array, a plain ``int``/``float``/``None``, a :class:`Tensor` (an array the
-function receives as a ``torch.Tensor``) or a :class:`Function` (a smooth function from
-:data:`FUNCTIONS`, named, so that it can cross the sandbox as data).
+function receives as a ``torch.Tensor``), a :class:`Function` (a smooth function from
+:data:`FUNCTIONS`, named, so that it can cross the sandbox as data) or a dict of NumPy arrays (the
+:data:`CACHE` of a package's forward pass, computed where the trial is drawn: :attr:`Inputs.forward`).
 
     trials = exercise_inputs.draw("cell_update", np.random.default_rng(0))
     # [Trial("B=1, H=1", {"c_prev": array (1, 1), ...}), ...]
@@ -145,6 +146,26 @@ def _lstm_backward(rng):
     return _lstm_sequence(rng, upstream=True)
 
 
+CACHE = "cache"
+"""The argument that carries a package forward pass's cache in a trial (:attr:`Inputs.forward`)."""
+
+
+def with_package_cache(trial: Trial, forward: Callable, upstream: tuple[str, ...]) -> Trial:
+    """``trial`` with :data:`CACHE`: the last result of the package's ``forward`` on its arguments but ``upstream``.
+
+    Computed where the trial is drawn (the grader's process, the notebook's check), never in the
+    grader's sandbox, whose package may withhold ``forward`` (it would answer another exercise of
+    the chapter: ``numpy_lstm.lstm_forward`` is chapter 6's ``lstm_forward``). The trial keeps the
+    forward pass's arguments: the public check's reference differentiates them.
+    """
+    arguments = {name: value for name, value in trial.kwargs.items() if name not in upstream}
+    return Trial(trial.description, {**trial.kwargs, CACHE: forward(**arguments)[-1]})
+
+
+def _lstm_backward_fast(rng):
+    return [with_package_cache(trial, numpy_lstm.lstm_forward, ("d_hs",)) for trial in _lstm_backward(rng)]
+
+
 def _keras_gru_to_torch(rng):
     return [normal_trial(rng, f"D={D}, H={H}", kernel=(D, 3 * H), recurrent_kernel=(H, 3 * H), bias=(2, 3 * H))
             for _, D, H in SIZES]
@@ -259,8 +280,10 @@ class Inputs:
     forward: str | Callable | None = None
     """For a backward pass that takes a forward pass's cache, CS231n's ``backward(upstream..., cache)``:
     the forward pass whose last result is that cache. A name is another function of the same notebook
-    (the student's own); a callable is the package's. The trial's arguments other than ``upstream``
-    go to the forward pass."""
+    (the student's own), called where the backward pass is, on the trial's arguments other than
+    ``upstream``. A callable is the package's: the trial generator calls it (:func:`with_package_cache`)
+    and the trial carries its cache as the argument :data:`CACHE`, so that the grader's sandbox never
+    needs it and may withhold it."""
     upstream: tuple[str, ...] = ()
     """The trial's arguments that go to the backward pass, before the cache: the upstream gradients."""
 
@@ -283,7 +306,8 @@ EXERCISES: dict[str, Inputs] = {
                                  **ANALYTIC),
     "lstm_forward": Inputs(_lstm_forward, compared=0, **ANALYTIC),
     "lstm_backward": Inputs(_lstm_backward, forward="lstm_forward", upstream=("d_hs",), **ANALYTIC),
-    "lstm_backward_fast": Inputs(_lstm_backward, forward=numpy_lstm.lstm_forward, upstream=("d_hs",), **ANALYTIC),
+    "lstm_backward_fast": Inputs(_lstm_backward_fast, forward=numpy_lstm.lstm_forward, upstream=("d_hs",),
+                                 **ANALYTIC),
     "keras_gru_to_torch": Inputs(_keras_gru_to_torch, atol=0, rtol=0),
     "temporal_order_targets": Inputs(_temporal_order_targets, atol=0, rtol=0),
     "gru_step_backward": Inputs(_gru_step_backward, **ANALYTIC),
@@ -333,6 +357,11 @@ def _timed_lstm_backward(rng):
                   ("d_hs",))
 
 
+def _timed_lstm_backward_fast(rng):
+    """As :func:`_timed_lstm_backward`, with the cache of ``numpy_lstm.lstm_forward``, computed by the grader."""
+    return with_package_cache(_timed_lstm_backward(rng), numpy_lstm.lstm_forward, ("d_hs",))
+
+
 def _timed_gru_step_backward(rng):
     """B=16, D=256, H=256: 402,944 numbers, each a forward pass of 13 MFLOP for a finite difference."""
     B, D, H = 16, 256, 256
@@ -344,7 +373,7 @@ TIMED: dict[str, Callable[[np.random.Generator], Trial]] = {
     "forget_gate_backward": _timed_forget_gate_backward,
     "lstm_step_backward": _timed_lstm_step_backward,
     "lstm_backward": _timed_lstm_backward,
-    "lstm_backward_fast": _timed_lstm_backward,
+    "lstm_backward_fast": _timed_lstm_backward_fast,
     "gru_step_backward": _timed_gru_step_backward,
 }
 """Exercise -> its timed trial (:mod:`lstm_course.grading`'s timed test), for the backward passes whose
@@ -384,16 +413,20 @@ def call(exercise: str, functions: Mapping[str, Callable], kwargs: Mapping[str, 
 
     ``functions`` maps names to a notebook's functions (the student's, or the instructor's reference
     answers). A backward pass that takes a cache gets the one its forward pass returns on the same
-    inputs (:attr:`Inputs.forward`); a forward pass that returns a cache is scored on its outputs only
-    (:attr:`Inputs.compared`).
+    inputs (:attr:`Inputs.forward`): the notebook's own forward pass, called here, or the package's,
+    whose cache the trial carries (:data:`CACHE`); a forward pass that returns a cache is scored on
+    its outputs only (:attr:`Inputs.compared`).
     """
     spec = EXERCISES[exercise]
     function = functions[exercise]
     if spec.forward is None:
         result = function(**kwargs)
     else:
-        forward = functions[spec.forward] if isinstance(spec.forward, str) else spec.forward
-        cache = forward(**{name: value for name, value in kwargs.items() if name not in spec.upstream})[-1]
+        if isinstance(spec.forward, str):
+            cache = functions[spec.forward](**{name: value for name, value in kwargs.items()
+                                               if name not in spec.upstream})[-1]
+        else:  # the package's forward pass: its cache was computed where the trial was drawn
+            cache = kwargs[CACHE]
         result = function(*(kwargs[name] for name in spec.upstream), cache)
     if spec.compared is not None:
         result = result[spec.compared]
@@ -415,6 +448,8 @@ def materialise(kwargs: Mapping[str, object]) -> dict[str, object]:
             arguments[name] = value.callable()
         elif isinstance(value, np.ndarray):
             arguments[name] = np.array(value)
+        elif isinstance(value, Mapping):  # a cache of arrays
+            arguments[name] = {key: np.array(item) for key, item in value.items()}
         else:
             arguments[name] = value
     return arguments

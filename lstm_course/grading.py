@@ -21,6 +21,8 @@ For each submission, one after another:
    its code cells top to bottom, then its functions on the inputs; the outputs come back as data.
    SymPy (and every other library that differentiates) is hidden from it, and PyTorch too unless an
    exercise of the chapter works on tensors: they would otherwise answer any backward-pass exercise;
+   so are the package's own functions that answer an exercise of the chapter (:data:`WITHHELD`: the
+   LSTM's step and forward pass for chapter 6, the RNN's backward pass for chapters 1 and 2);
 5. the timed phase, for the backward exercises that a numerical gradient would answer at the cost of a
    forward pass per parameter (:data:`exercise_inputs.TIMED`): once the runner has sent its outputs,
    send it each such exercise's timed trial, large, drawn from the secret seed and never written to
@@ -116,9 +118,32 @@ NO_CONTROL_GROUP = (
     "--unsandboxed to grade anyway, giving up the sandbox too (not for marks)")
 
 
-WITHHELD = {"rnn_step_jacobian": {"numpy_rnn": ("rnn_backward",), "plain_rnn": ("rnn_backward",)}}
-"""Exercise -> public functions that answer it (a backward pass called once per unit gives the Jacobian's
-rows), withheld from the sandbox's package while a chapter with that exercise is graded."""
+_LSTM_STEPS = {"numpy_lstm": ("lstm_step",), "plain_lstm": ("lstm_step",)}
+WITHHELD = {
+    # the RNN's backward pass called once per unit gives the Jacobian's rows
+    "rnn_step_jacobian": {"numpy_rnn": ("rnn_backward",), "plain_rnn": ("rnn_backward",)},
+    # sigmoid(a) = (1 + tanh(a / 2)) / 2: an RNN step on halved weights is the gate, so its backward pass,
+    # its gradients halved, is the gate's
+    "forget_gate_backward": {"numpy_rnn": ("rnn_backward",), "plain_rnn": ("rnn_backward",)},
+    # the package's step is the step, and its forward pass (or its step in a loop) the forward pass
+    "lstm_step_forward": _LSTM_STEPS,
+    "lstm_forward": {**_LSTM_STEPS, "numpy_lstm": ("lstm_step", "lstm_forward")},
+}
+"""Exercise -> public functions of the student edition's package that answer it, called directly or with
+trivial glue (a loop, a reshape, a constant factor); each is withheld from the sandbox's package (it
+raises there) while a chapter with that exercise is graded. Nothing the runner needs is among them:
+``lstm_backward_fast`` takes the cache of ``numpy_lstm.lstm_forward``, which the grader computes outside
+the sandbox (:func:`exercise_inputs.with_package_cache`). The checks' references are not in the
+sandbox at all (:data:`sandbox.CHECKS_WHILE_GRADING`); tests/test_grading.py measures each entry."""
+
+
+def withheld_for(exercises) -> dict[str, tuple[str, ...]]:
+    """Module -> the names :data:`WITHHELD` for any of ``exercises``, each once, in order."""
+    withheld: dict[str, tuple[str, ...]] = {}
+    for exercise in exercises:
+        for module, names in WITHHELD.get(exercise, {}).items():
+            withheld[module] = tuple(dict.fromkeys((*withheld.get(module, ()), *names)))
+    return withheld
 
 
 TIME_MULTIPLE = 20.0
@@ -624,11 +649,7 @@ def _run_sandboxed(notebook, trials, phase: TimedPhase, course_root: Path, limit
         env = sandbox.environment(corpus if corpus.is_dir() else None)
         runner = [sys.executable, "-m", "lstm_course.submission_runner"]
         if sandboxed:
-            withheld: dict[str, tuple[str, ...]] = {}
-            for exercise in trials:
-                for module, names in WITHHELD.get(exercise, {}).items():
-                    withheld[module] = (*withheld.get(module, ()), *names)
-            package = sandbox.write_student_package(task_dir / "public", withheld)
+            package = sandbox.write_student_package(task_dir / "public", withheld_for(trials))
             read_only = sandbox.read_only_paths(course_root, corpus, package)
             hidden = [*sandbox.unused_site_folders(),
                       *sandbox.differentiator_folders(keep_torch=not hide_differentiators)]

@@ -158,6 +158,50 @@ def rnn_step_jacobian(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
 """Chapter 1's Jacobian from the public package's backward pass, called once per hidden unit."""
 
 
+GATE_BY_THE_RNN_BACKWARD = """
+from lstm_course import numpy_rnn
+def forget_gate_backward(d_f, x_t, h_prev, W_if, W_hf, b_if, b_hf):
+    # sigmoid(a) = (1 + tanh(a / 2)) / 2: the RNN step on halved weights, its gradients halved
+    _, _, cache = numpy_rnn.rnn_forward(x_t[None], h_prev, W_if / 2, W_hf / 2, b_if / 2, b_hf / 2)
+    grads = numpy_rnn.rnn_backward((d_f / 2)[None], cache)
+    return dict(x_t=grads["x"][0], h_prev=grads["h0"], W_if=grads["W_ih"] / 2, W_hf=grads["W_hh"] / 2,
+                b_if=grads["b_ih"] / 2, b_hf=grads["b_hh"] / 2)
+"""
+"""Chapter 2's gate backward from the public RNN's backward pass, by a constant factor."""
+
+PACKAGE_STEP = """
+from lstm_course import {module}
+def lstm_step_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    return (*{module}.lstm_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh), None)
+"""
+PACKAGE_STEP_IN_A_LOOP = """
+import numpy as np
+from lstm_course import {module}
+def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    h, c, hs = h0, c0, []
+    for x_t in x:
+        h, c = {module}.lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
+        hs.append(h)
+    return np.stack(hs), None
+"""
+PACKAGE_FORWARD = """
+from lstm_course import numpy_lstm
+def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    return numpy_lstm.lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh)
+"""
+PUBLIC_ANSWERS = {  # exercise -> code that answers it with the public package's functions
+    "rnn_step_jacobian": [JACOBIAN_BY_BACKWARD,
+                          JACOBIAN_BY_BACKWARD.replace("import numpy_rnn", "import numpy_rnn, plain_rnn")
+                          .replace("numpy_rnn.rnn_backward(d_hs, cache)",
+                                   "plain_rnn.rnn_backward(d_hs, x_t[None], h_prev, hs, W_ih, W_hh)")],
+    "forget_gate_backward": [GATE_BY_THE_RNN_BACKWARD],
+    "lstm_step_forward": [PACKAGE_STEP.format(module=module) for module in ("numpy_lstm", "plain_lstm")],
+    "lstm_forward": [PACKAGE_FORWARD, *(PACKAGE_STEP_IN_A_LOOP.format(module=module)
+                                        for module in ("numpy_lstm", "plain_lstm"))],
+}
+"""Every answer the audit of issue 32 found in the public package, by exercise (grading.WITHHELD's keys)."""
+
+
 NUMERICAL_CHAPTER = "06_lstm_from_scratch"
 COMPLEX_STEP_BACKWARD = """
 import numpy as np
@@ -387,8 +431,15 @@ def batch(tmp_path_factory):
                                   honest_code(NUMERICAL_CHAPTER), chapter=NUMERICAL_CHAPTER))
     paths.append(write_submission(collection / NUMERICAL_CHAPTER, "complex_step_backward", "import numpy as np",
                                   honest_code(NUMERICAL_CHAPTER), COMPLEX_STEP_BACKWARD, chapter=NUMERICAL_CHAPTER))
+    paths.append(write_submission(collection / NUMERICAL_CHAPTER, "step_and_forward_by_the_package",
+                                  "import numpy as np", honest_code(NUMERICAL_CHAPTER),
+                                  PUBLIC_ANSWERS["lstm_step_forward"][1], PACKAGE_FORWARD, chapter=NUMERICAL_CHAPTER))
     paths.append(write_submission(collection / "02_forget_gate", "central_differences", CENTRAL_DIFFERENCES,
                                   chapter="02_forget_gate"))
+    paths.append(write_submission(collection / "02_forget_gate", "gate_by_the_rnn_backward", GATE_BY_THE_RNN_BACKWARD,
+                                  chapter="02_forget_gate"))
+    paths.append(write_submission(collection / "02_forget_gate", "chapter_2_in_full", "import numpy as np",
+                                  honest_code("02_forget_gate"), chapter="02_forget_gate"))
     (collection / SCAN_CHAPTER).mkdir()
     paths.append(write_submission(collection / SCAN_CHAPTER, "captures_a_checks_reference", CAPTURES_A_REFERENCE,
                                   chapter=SCAN_CHAPTER))
@@ -584,6 +635,81 @@ def test_public_functions_that_answer_an_exercise_are_withheld(batch):
     namespace = {}  # control: where the package is whole, the backward pass answers the public check
     exec(JACOBIAN_BY_BACKWARD, namespace)
     assert checks.check_rnn_step_jacobian(namespace["rnn_step_jacobian"], verbose=False).passed
+
+
+def test_chapter_6s_step_and_forward_are_withheld_and_the_fast_backward_still_graded(batch):
+    """The package's LSTM step and forward pass answer chapter 6's; withheld, while lstm_backward_fast, on the
+    cache of that forward pass (computed by the grader), keeps its mark, as do honest chapters 2 and 6."""
+    row = batch["rows"]["step_and_forward_by_the_package"]
+    assert (row["status"], row["lstm_step_forward"], row["lstm_forward"]) == ("ok", "0", "0"), row
+    assert row["lstm_backward_fast"] == "1" and row["feedback"].count("withheld while grading") >= 2, row
+    gate = batch["rows"]["gate_by_the_rnn_backward"]
+    assert (gate["status"], gate["score"], gate["max_score"]) == ("ok", "0", "1"), gate
+    assert "raised RuntimeError: withheld while grading" in gate["feedback"], gate
+    for name, score in (("chapter_6_in_full", "5"), ("chapter_2_in_full", "1")):
+        honest = batch["rows"][name]
+        assert (honest["status"], honest["score"], honest["max_score"], honest["feedback"]) == (
+            "ok", score, score, ""), honest
+
+
+def score_public_answer(exercise: str, code: str, seed: int = 5) -> str | None:
+    """What the grader says of ``code``'s answer to ``exercise`` on secret-style trials, in this process."""
+    chapter = next(chapter for chapter, names in grading.implement_exercises().items() if exercise in names)
+    namespace = {}
+    exec(code, namespace)
+    rng = np.random.default_rng(seed)
+    trials = grading.secret_functions(exercise_inputs.draw(exercise, rng), rng)
+    expected = grading.expected_outputs(exercise, grading.references(ROOT, chapter), trials)
+    statuses, outputs = [], {}
+    for number, trial in enumerate(trials):
+        try:
+            answer = exercise_inputs.call(exercise, namespace, exercise_inputs.materialise(trial.kwargs))
+        except Exception as error:
+            statuses.append({"error": f"{type(error).__name__}: {error}"})
+            continue
+        statuses.append({"ok": True})
+        outputs.update({f"{exercise}/{number}" + (f"/{key}" if key else ""): array
+                        for key, array in exchange.flatten_output(answer).items()})
+    return grading.score_exercise(exercise, trials, expected, statuses, outputs)
+
+
+def load_written_module(package: Path, module: str):
+    """``module`` of the package written for the sandbox, loaded on its own (its imports from the whole package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"written_{module}", package / f"{module}.py")
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+@pytest.mark.parametrize("exercise", sorted(grading.WITHHELD))
+def test_each_withheld_function_answers_its_exercise_and_is_absent_from_the_sandboxs_package(exercise, tmp_path,
+                                                                                           monkeypatch):
+    """No sandbox: the public functions answer the exercise where the package is whole (measured, as the grader
+    scores); the package written for grading it has each as the stub that raises, and the answers then fail."""
+    import importlib
+
+    for code in PUBLIC_ANSWERS[exercise]:
+        assert score_public_answer(exercise, code) is None, code
+    withheld = grading.withheld_for([exercise])
+    package = sandbox.write_student_package(tmp_path, withheld)
+    trials = exercise_inputs.draw("lstm_backward_fast", np.random.default_rng(0))  # drawn where the package is whole
+    for module, names in withheld.items():
+        written, whole = load_written_module(package, module), importlib.import_module(f"lstm_course.{module}")
+        for name in names:
+            assert getattr(written, name).__name__ == "_withheld_while_grading", (module, name)
+            with pytest.raises(RuntimeError, match="withheld while grading"):
+                getattr(written, name)()
+            monkeypatch.setattr(whole, name, getattr(written, name))
+        kept = {name for name in vars(whole)
+                if not name.startswith("_") and callable(getattr(whole, name)) and name not in names}
+        assert all(getattr(written, name).__name__ == getattr(whole, name).__name__ for name in kept), module
+    for code in PUBLIC_ANSWERS[exercise]:  # the package as the sandbox has it: every answer fails
+        assert "withheld while grading" in score_public_answer(exercise, code), code
+    references = grading.references(ROOT, NUMERICAL_CHAPTER)  # needs no forward pass where it runs
+    for trial in trials:
+        exercise_inputs.call("lstm_backward_fast", references, exercise_inputs.materialise(trial.kwargs))
 
 
 def test_the_maximum_comes_from_the_catalogue(batch):
