@@ -206,10 +206,13 @@ class AddingResult:
     solved_after: int | None
     diverged_at: int | None = None
     curve: dict = field(default_factory=dict)
+    model: nn.Module | None = field(default=None, repr=False, compare=False)
+    """The trained model (chapter 8 looks inside it); not part of :meth:`summary`."""
 
     def summary(self) -> dict:
         """The fields of the CLI's JSON line; a non-finite number (a diverged run's MSE) becomes ``None``."""
-        fields = {key: value for key, value in asdict(self).items() if key not in ("curve", "config")}
+        fields = {name: getattr(self, name) for name in ("accuracy", "mse", "sequences_seen", "wall_seconds",
+                                                         "solved_after", "diverged_at")}
         fields = {key: None if isinstance(value, float) and not math.isfinite(value) else value
                   for key, value in fields.items()}
         return fields | {key: self.config[key] for key in ("model", "length", "seed")}
@@ -302,4 +305,4 @@ def train(config: AddingConfig, progress: bool = True) -> AddingResult:
     else:
         accuracy, mse = 0.0, math.inf
     return AddingResult(asdict(config), accuracy, mse, seen, time.perf_counter() - start, solved_after,
-                        diverged_at, curve)
+                        diverged_at, curve, model.eval())

@@ -25,6 +25,28 @@ QUANTITIES = ("input_gate", "forget_gate", "candidate", "output_gate", "cell", "
 
 
 @torch.no_grad()
+def trace_lstm_layer(lstm: torch.nn.Module, layer: int, layer_input: torch.Tensor) -> dict[str, np.ndarray]:
+    """``{quantity: (T, B, H) array}`` for each of :data:`QUANTITIES` of one layer, from a zero state.
+
+    ``lstm``: any module whose weights are named as ``nn.LSTM``'s (``weight_ih_l{layer}``, ...);
+    ``layer_input``: ``(T, B, D)``. Runs the package's own cell one step at a time.
+    """
+    weight_ih, weight_hh = getattr(lstm, f"weight_ih_l{layer}"), getattr(lstm, f"weight_hh_l{layer}")
+    bias = getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}")
+    projection = layer_input @ weight_ih.t() + bias  # (T, B, 4H)
+    h = c = torch.zeros(layer_input.shape[1], weight_hh.shape[1])
+    record = {name: [] for name in QUANTITIES}
+    for step_projection in projection:
+        activations = gate_activations(step_projection, h, weight_hh)
+        h, c, _ = cell_and_hidden(activations, c)
+        for name, value in zip(QUANTITIES[:4], activations.chunk(4, dim=1), strict=True):
+            record[name].append(value)
+        record["cell"].append(c)
+        record["hidden"].append(h)
+    return {name: torch.stack(values).numpy() for name, values in record.items()}
+
+
+@torch.no_grad()
 def trace(model: CharLSTM, vocabulary: Vocabulary, text: str) -> list[dict[str, np.ndarray]]:
     """Per layer, ``{quantity: (len(text), H) array}`` for each of :data:`QUANTITIES`, from a zero state.
 
@@ -32,25 +54,12 @@ def trace(model: CharLSTM, vocabulary: Vocabulary, text: str) -> list[dict[str, 
     ``i, f, g, o`` layout.
     """
     model.eval()
-    ids = torch.from_numpy(vocabulary.encode(text))
-    layer_input = model.embedding(ids)  # (T, E)
-    lstm, hidden_size = model.lstm, model.config.hidden_size
+    layer_input = model.embedding(torch.from_numpy(vocabulary.encode(text)))[:, None]  # (T, 1, E)
     layers = []
     for layer in range(model.config.num_layers):
-        weight_ih, weight_hh = getattr(lstm, f"weight_ih_l{layer}"), getattr(lstm, f"weight_hh_l{layer}")
-        bias = getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}")
-        projection = layer_input @ weight_ih.t() + bias
-        h = c = torch.zeros(1, hidden_size)
-        record = {name: [] for name in QUANTITIES}
-        for t in range(len(ids)):
-            activations = gate_activations(projection[t : t + 1], h, weight_hh)
-            h, c, _ = cell_and_hidden(activations, c)
-            for name, value in zip(QUANTITIES[:4], activations.chunk(4, dim=1), strict=True):
-                record[name].append(value[0])
-            record["cell"].append(c[0])
-            record["hidden"].append(h[0])
-        layers.append({name: torch.stack(values).numpy() for name, values in record.items()})
-        layer_input = torch.stack(record["hidden"])
+        traced = trace_lstm_layer(model.lstm, layer, layer_input)
+        layers.append({name: values[:, 0] for name, values in traced.items()})
+        layer_input = torch.from_numpy(traced["hidden"])
     return layers
 
 

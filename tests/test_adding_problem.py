@@ -160,3 +160,15 @@ def test_irnn_starts_as_le_et_al_2015_describe():
     assert torch.equal(irnn.weight_hh_l0, torch.eye(64))
     assert float(irnn.bias_ih_l0.abs().max()) == 0.0 and float(irnn.bias_hh_l0.abs().max()) == 0.0
     assert 0.0005 < float(irnn.weight_ih_l0.std()) < 0.002
+
+
+def test_the_trace_of_a_trained_models_layer_equals_its_forward_pass():
+    from lstm_course.interpret import trace_lstm_layer
+
+    result = train(AddingConfig(length=20, max_sequences=320, eval_every=5, eval_sequences=64, seed=0), progress=False)
+    inputs, _, _ = generate(5, 20, np.random.default_rng(1))
+    traced = trace_lstm_layer(result.model.recurrent, 0, torch.from_numpy(inputs))
+    outputs, _ = result.model.recurrent(torch.from_numpy(inputs))
+    assert traced["hidden"].shape == (inputs.shape[0], 5, 64)
+    np.testing.assert_allclose(traced["hidden"], outputs.detach().numpy(), atol=1e-6)
+    assert result.summary()["model"] == "lstm"  # the kind, from the config; the trained module stays out
