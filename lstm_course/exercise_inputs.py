@@ -122,20 +122,23 @@ def _lstm_step(rng):
                          W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,)) for B, D, H in SMALL_SIZES]
 
 
+def _lstm_step_backward_at(rng, B, D, H):
+    return normal_trial(rng, f"B={B}, D={D}, H={H}", d_h=(B, H), d_c=(B, H), x_t=(B, D), h_prev=(B, H),
+                        c_prev=(B, H), W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,))
+
+
 def _lstm_step_backward(rng):
-    return [normal_trial(rng, f"B={B}, D={D}, H={H}", d_h=(B, H), d_c=(B, H), x_t=(B, D), h_prev=(B, H),
-                         c_prev=(B, H), W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,))
-            for B, D, H in SMALL_SIZES]
+    return [_lstm_step_backward_at(rng, B, D, H) for B, D, H in SMALL_SIZES]
+
+
+def _lstm_sequence_at(rng, T, B, D, H, upstream: bool):
+    trial = normal_trial(rng, f"T={T}, B={B}, D={D}, H={H}", x=(T, B, D), h0=(B, H), c0=(B, H),
+                         W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,))
+    return Trial(trial.description, {"d_hs": rng.normal(size=(T, B, H)), **trial.kwargs}) if upstream else trial
 
 
 def _lstm_sequence(rng, upstream: bool):
-    trials = []
-    for T, (B, D, H) in zip((1, 5, 7), SMALL_SIZES, strict=True):
-        trial = normal_trial(rng, f"T={T}, B={B}, D={D}, H={H}", x=(T, B, D), h0=(B, H), c0=(B, H),
-                             W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,))
-        trials.append(Trial(trial.description, {"d_hs": rng.normal(size=(T, B, H)), **trial.kwargs})
-                      if upstream else trial)
-    return trials
+    return [_lstm_sequence_at(rng, T, B, D, H, upstream) for T, (B, D, H) in zip((1, 5, 7), SMALL_SIZES, strict=True)]
 
 
 def _lstm_forward(rng):
@@ -153,17 +156,14 @@ CACHE = "cache"
 def with_package_cache(trial: Trial, forward: Callable, upstream: tuple[str, ...]) -> Trial:
     """``trial`` with :data:`CACHE`: the last result of the package's ``forward`` on its arguments but ``upstream``.
 
-    Computed where the trial is drawn (the grader's process, the notebook's check), never in the
-    grader's sandbox, whose package may withhold ``forward`` (it would answer another exercise of
-    the chapter: ``numpy_lstm.lstm_forward`` is chapter 6's ``lstm_forward``). The trial keeps the
-    forward pass's arguments: the public check's reference differentiates them.
+    :func:`draw` and :func:`draw_timed` add it where :attr:`Inputs.forward` is the package's: where
+    the trial is drawn (the grader's process, the notebook's check), never in the grader's sandbox,
+    whose package may withhold ``forward`` (it would answer another exercise of the chapter:
+    ``numpy_lstm.lstm_forward`` is chapter 6's ``lstm_forward``). The trial keeps the forward pass's
+    arguments: the public check's reference differentiates them.
     """
     arguments = {name: value for name, value in trial.kwargs.items() if name not in upstream}
     return Trial(trial.description, {**trial.kwargs, CACHE: forward(**arguments)[-1]})
-
-
-def _lstm_backward_fast(rng):
-    return [with_package_cache(trial, numpy_lstm.lstm_forward, ("d_hs",)) for trial in _lstm_backward(rng)]
 
 
 def _keras_gru_to_torch(rng):
@@ -189,9 +189,13 @@ def _temporal_order_targets(rng):
             for batch, length in ((1, 2), (8, 10), (64, 100))]
 
 
+def _gru_step_backward_at(rng, B, D, H):
+    return normal_trial(rng, f"B={B}, D={D}, H={H}", d_h=(B, H), x_t=(B, D), h_prev=(B, H), W_ih=(3 * H, D),
+                        W_hh=(3 * H, H), b_ih=(3 * H,), b_hh=(3 * H,))
+
+
 def _gru_step_backward(rng):
-    return [normal_trial(rng, f"B={B}, D={D}, H={H}", d_h=(B, H), x_t=(B, D), h_prev=(B, H), W_ih=(3 * H, D),
-                         W_hh=(3 * H, H), b_ih=(3 * H,), b_hh=(3 * H,)) for B, D, H in SMALL_SIZES]
+    return [_gru_step_backward_at(rng, B, D, H) for B, D, H in SMALL_SIZES]
 
 
 def _top_p_distribution(rng):
@@ -281,7 +285,7 @@ class Inputs:
     """For a backward pass that takes a forward pass's cache, CS231n's ``backward(upstream..., cache)``:
     the forward pass whose last result is that cache. A name is another function of the same notebook
     (the student's own), called where the backward pass is, on the trial's arguments other than
-    ``upstream``. A callable is the package's: the trial generator calls it (:func:`with_package_cache`)
+    ``upstream``. A callable is the package's: :func:`draw` calls it (:func:`with_package_cache`)
     and the trial carries its cache as the argument :data:`CACHE`, so that the grader's sandbox never
     needs it and may withhold it."""
     upstream: tuple[str, ...] = ()
@@ -306,8 +310,7 @@ EXERCISES: dict[str, Inputs] = {
                                  **ANALYTIC),
     "lstm_forward": Inputs(_lstm_forward, compared=0, **ANALYTIC),
     "lstm_backward": Inputs(_lstm_backward, forward="lstm_forward", upstream=("d_hs",), **ANALYTIC),
-    "lstm_backward_fast": Inputs(_lstm_backward_fast, forward=numpy_lstm.lstm_forward, upstream=("d_hs",),
-                                 **ANALYTIC),
+    "lstm_backward_fast": Inputs(_lstm_backward, forward=numpy_lstm.lstm_forward, upstream=("d_hs",), **ANALYTIC),
     "keras_gru_to_torch": Inputs(_keras_gru_to_torch, atol=0, rtol=0),
     "temporal_order_targets": Inputs(_temporal_order_targets, atol=0, rtol=0),
     "gru_step_backward": Inputs(_gru_step_backward, **ANALYTIC),
@@ -343,37 +346,24 @@ def _forget_gate_backward_at(rng, B, D, H):
 
 def _timed_lstm_step_backward(rng):
     """B=16, D=256, H=256: 538,624 numbers, each a forward pass of 17 MFLOP for a finite difference."""
-    B, D, H = 16, 256, 256
-    return _timed(normal_trial(rng, f"B={B}, D={D}, H={H}", d_h=(B, H), d_c=(B, H), x_t=(B, D), h_prev=(B, H),
-                               c_prev=(B, H), W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,)),
-                  ("d_h", "d_c"))
+    return _timed(_lstm_step_backward_at(rng, 16, 256, 256), ("d_h", "d_c"))
 
 
 def _timed_lstm_backward(rng):
     """T=50, B=32, D=32, H=64: 80,384 numbers, each a forward pass through 50 steps (79 MFLOP)."""
-    T, B, D, H = 50, 32, 32, 64
-    return _timed(normal_trial(rng, f"T={T}, B={B}, D={D}, H={H}", d_hs=(T, B, H), x=(T, B, D), h0=(B, H),
-                               c0=(B, H), W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,)),
-                  ("d_hs",))
-
-
-def _timed_lstm_backward_fast(rng):
-    """As :func:`_timed_lstm_backward`, with the cache of ``numpy_lstm.lstm_forward``, computed by the grader."""
-    return with_package_cache(_timed_lstm_backward(rng), numpy_lstm.lstm_forward, ("d_hs",))
+    return _timed(_lstm_sequence_at(rng, 50, 32, 32, 64, upstream=True), ("d_hs",))
 
 
 def _timed_gru_step_backward(rng):
     """B=16, D=256, H=256: 402,944 numbers, each a forward pass of 13 MFLOP for a finite difference."""
-    B, D, H = 16, 256, 256
-    return _timed(normal_trial(rng, f"B={B}, D={D}, H={H}", d_h=(B, H), x_t=(B, D), h_prev=(B, H),
-                               W_ih=(3 * H, D), W_hh=(3 * H, H), b_ih=(3 * H,), b_hh=(3 * H,)), ("d_h",))
+    return _timed(_gru_step_backward_at(rng, 16, 256, 256), ("d_h",))
 
 
 TIMED: dict[str, Callable[[np.random.Generator], Trial]] = {
     "forget_gate_backward": _timed_forget_gate_backward,
     "lstm_step_backward": _timed_lstm_step_backward,
     "lstm_backward": _timed_lstm_backward,
-    "lstm_backward_fast": _timed_lstm_backward_fast,
+    "lstm_backward_fast": _timed_lstm_backward,
     "gru_step_backward": _timed_gru_step_backward,
 }
 """Exercise -> its timed trial (:mod:`lstm_course.grading`'s timed test), for the backward passes whose
@@ -396,10 +386,21 @@ UNTIMED: dict[str, str] = {
 
 
 def draw(exercise: str, rng: np.random.Generator) -> list[Trial]:
-    """The trials of ``exercise`` drawn from ``rng``."""
+    """The trials of ``exercise`` drawn from ``rng``, each with its package forward pass's :data:`CACHE` if any."""
     if exercise not in EXERCISES:
         raise KeyError(f"unknown exercise {exercise!r}; expected one of {sorted(EXERCISES)}")
-    return EXERCISES[exercise].draw(rng)
+    return _with_package_caches(exercise, EXERCISES[exercise].draw(rng))
+
+
+def draw_timed(exercise: str, rng: np.random.Generator) -> Trial:
+    """``exercise``'s timed trial (:data:`TIMED`) drawn from ``rng``, with its :data:`CACHE` as :func:`draw`'s."""
+    return _with_package_caches(exercise, [TIMED[exercise](rng)])[0]
+
+
+def _with_package_caches(exercise: str, trials: list[Trial]) -> list[Trial]:
+    spec = EXERCISES[exercise]
+    return [with_package_cache(trial, spec.forward, spec.upstream) for trial in trials] if callable(spec.forward) \
+        else trials
 
 
 def companions(exercise: str) -> tuple[str, ...]:

@@ -467,7 +467,7 @@ def timed_test(name: str, references: dict, rng: np.random.Generator, multiple: 
     """
     from threadpoolctl import threadpool_limits
 
-    trial = exercise_inputs.TIMED[name](rng)
+    trial = exercise_inputs.draw_timed(name, rng)
     times = []
     with threadpool_limits(1):
         for _ in range(REFERENCE_RUNS):

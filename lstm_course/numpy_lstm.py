@@ -106,16 +106,9 @@ def activate_gates(preactivations: np.ndarray, out: np.ndarray | None = None) ->
     pass covers all four gates; finite and warning-free for any finite input. Writes into
     ``out`` (which may be ``preactivations`` itself) when given.
     """
-    hidden_size = preactivations.shape[-1] // 4
-    g = gate_slice("g", hidden_size)
-    sigmoid_gates = (slice(0, 2 * hidden_size), gate_slice("o", hidden_size))  # i and f, then o
-    out = np.multiply(preactivations, 0.5, out=out)
-    out[..., g] = 2 * out[..., g]  # the candidate is tanh(z), not tanh(z / 2)
-    np.tanh(out, out=out)
-    for rows in sigmoid_gates:
-        out[..., rows] += 1
-        out[..., rows] *= 0.5
-    return out
+    scale, _ = _halving(preactivations.shape[-1] // 4, preactivations.dtype)
+    halved = np.multiply(preactivations, scale, out=out)  # z / 2 for the sigmoid gates, z for the candidate
+    return activate_halved_gates(halved, out=halved)
 
 
 def sigmoid_rows_halved(hidden_size: int, dtype=np.float64) -> np.ndarray:
@@ -127,6 +120,28 @@ def sigmoid_rows_halved(hidden_size: int, dtype=np.float64) -> np.ndarray:
     scale = np.full(4 * hidden_size, 0.5, dtype=dtype)
     scale[gate_slice("g", hidden_size)] = 1
     return scale
+
+
+@functools.cache
+def _halving(hidden_size: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sigmoid_rows_halved` and ``1 -`` it, read-only, made once per size and dtype."""
+    scale = sigmoid_rows_halved(hidden_size, dtype)
+    offset = 1 - scale
+    scale.flags.writeable = offset.flags.writeable = False
+    return scale, offset
+
+
+def activate_halved_gates(halved: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """:func:`activate_gates` of pre-activations ``(..., 4H)`` whose sigmoid gates' rows are already halved.
+
+    One ``tanh`` of every row, then ``tanh(a / 2) / 2 + 1 / 2`` for ``i``, ``f``, ``o`` and
+    ``tanh(a) * 1 + 0`` for ``g``: three contiguous passes. Writes into ``out`` when given.
+    """
+    scale, offset = _halving(halved.shape[-1] // 4, halved.dtype)
+    out = np.tanh(halved, out=out)
+    out *= scale
+    out += offset
+    return out
 
 
 def split_gates(stacked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -218,9 +233,8 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
     dtype = common_dtype(dict(x=x, h0=h0, c0=c0, W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh))
 
     # Halve the sigmoid gates' rows of the weights and biases once (exact: a power of two), so that
-    # one tanh of a step's 4H pre-activations gives tanh(a / 2) for i, f, o and tanh(a) for g.
+    # each step needs only activate_halved_gates: one tanh gives tanh(a / 2) for i, f, o, tanh(a) for g.
     scale = sigmoid_rows_halved(hidden_size, dtype)
-    offset = 1 - scale  # sigmoid(a) = tanh(a / 2) / 2 + 1 / 2; the candidate: tanh(a) * 1 + 0
     # Everything that does not depend on the previous state, for all steps in one (T B, D) x (D, 4H)
     # product: each step's gates start as its input's part, and the loop adds the recurrent part.
     gates = (x.reshape(-1, input_size) @ (W_ih * scale[:, None]).T).reshape(num_steps, batch_size, 4 * hidden_size)
@@ -234,9 +248,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
     for t in range(num_steps):
         step_gates = gates[t]  # (B, 4H), a view: the cache's row for step t
         step_gates += np.matmul(h, W_hh_T, out=recurrent)  # one fused 4H-wide product for all four gates
-        np.tanh(step_gates, out=step_gates)  # then three contiguous passes activate all four gates
-        step_gates *= scale
-        step_gates += offset
+        activate_halved_gates(step_gates, out=step_gates)  # three contiguous passes activate all four gates
         h, c, _ = _step_from_activations(step_gates, c, out=(hs[t], cs[t], tanh_cs[t]))  # written into the caches
     cache = dict(x=x, h0=h0, c0=c0, W_ih=W_ih, W_hh=W_hh, gates=gates, hs=hs, cs=cs, tanh_cs=tanh_cs)
     return hs, (h.copy(), c.copy()), cache

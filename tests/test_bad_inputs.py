@@ -92,6 +92,7 @@ EXEMPT = {
     "numpy_lstm.concatenated_form": "a rearrangement shown in chapter 2: NumPy's concatenate says what does not fit",
     "numpy_lstm.activate_gates": "chapter 3's fast gates, whose only input is (..., 4H); lstm_forward checks its own",
     "numpy_lstm.sigmoid_rows_halved": "a size and a dtype from lstm_forward's checked weights; see test_numpy_lstm.py",
+    "numpy_lstm.activate_halved_gates": "inner loop of lstm_forward, whose inputs are checked; one input, (..., 4H)",
     "numpy_lstm.split_gates": "a view of the last axis, used in the inner loop on checked arrays",
     "numpy_lstm.init_params": "sizes and a Generator; checked in test_numpy_lstm.py",
     "numpy_rnn.recurrent_update": "inner loop of rnn_forward and rnn_step, which check its inputs",
