@@ -57,12 +57,12 @@ $(MATHJAX):
 	mkdir -p _static_offline
 	cp -r .cache/npm/node_modules/mathjax/es5 _static_offline/mathjax
 
-# Debian's Chromium, for the browser test (tests/test_browser.py drives it with Playwright; no browser download).
+# Debian's Chromium, for the browser test (tests/book/test_browser.py drives it with Playwright; no browser download).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-# Debian's bubblewrap, the autograder's sandbox (python -m lstm_course grade; tests/test_grading.py).
+# Debian's bubblewrap, the autograder's sandbox (python -m lstm_instructor grade; tests/instructor/test_grading.py).
 sandbox:
 	command -v bwrap >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq bubblewrap >/dev/null; }
 
@@ -73,7 +73,7 @@ book: $(STAMP) corpus mathjax
 test: $(STAMP) corpus mathjax browser sandbox
 	$(BIN)/python -m pytest
 
-# JupyterLab on chapters/, the course's kernel, one thread per kernel (lstm_course/lab.py). Ctrl-C twice stops it.
+# JupyterLab on chapters/, the course's kernel, one thread per kernel (lstm_course/plumbing/lab.py). Ctrl-C twice stops it.
 lab: $(STAMP) corpus
 	$(BIN)/python -m lstm_course lab
 

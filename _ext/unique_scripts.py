@@ -3,7 +3,7 @@
 sphinx-thebe and sphinx-togglebutton register their inline configuration scripts twice, with
 a file name of ``None`` once and ``""`` once (so Sphinx's own check for duplicates lets both through): pages declared
 ``const THEBE_JS_URL`` twice and the browser logged a SyntaxError on every page (found by
-``tests/test_browser.py``). This keeps the first of scripts with the same file and the same body.
+``tests/book/test_browser.py``). This keeps the first of scripts with the same file and the same body.
 """
 
 

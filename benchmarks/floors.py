@@ -86,7 +86,7 @@ def numpy_products(steps: int, batch: int, input_size: int, hidden_size: int) ->
 
 def torch_products(steps: int, batch: int, input_size: int, hidden_size: int, input_gradient: bool = False,
                    by_autograd: bool = False) -> Callable[[], None]:
-    """The floor of our PyTorch LSTM (:mod:`lstm_course.torch_lstm`, hand-written backward), in PyTorch.
+    """The floor of our PyTorch LSTM (:mod:`lstm_course.models.torch_lstm`, hand-written backward), in PyTorch.
 
     The products as it writes them: the input projection with ``torch.matmul`` of the ``(T, B, D)``
     input, the forward products as ``addmm`` onto each step's input projection, with the recurrent
@@ -94,7 +94,7 @@ def torch_products(steps: int, batch: int, input_size: int, hidden_size: int, in
     ``input_gradient`` (for ``nn.LSTM``'s floor), the input gradient too. With ``by_autograd``, the
     products of our LSTM differentiated by autograd step by step: the recurrent weights' gradient as
     ``T`` products ``(4H, B) x (B, H)``, one per step, and no gradient for ``h0``, which needs none.
-    ``tests/test_benchmarks.py`` checks both against PyTorch's profiler.
+    ``tests/benchmarks/test_benchmarks.py`` checks both against PyTorch's profiler.
     """
     arrays = {name: torch.from_numpy(value) for name, value in _operands(steps, batch, input_size, hidden_size).items()}
     x, W_ih, W_hh, h, d_z, hs = (arrays[name] for name in ("x", "W_ih", "W_hh", "h", "d_z", "hs"))

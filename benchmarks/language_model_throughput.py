@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/language_model_throughput.py [--hidden 384 --batch 32 --steps 100 --threads 1]
 
-One training step of ``lstm_course.language_model.CharLSTM`` as ``train-lm`` runs it: forward over
+One training step of ``lstm_course.models.language_model.CharLSTM`` as ``train-lm`` runs it: forward over
 ``batch × steps`` characters, cross-entropy, backward, clipping, Adam. Both implementations start
 from the same weights and step on the same random batch; repetitions are interleaved. Prints
 characters per second for each and the ratio ours / ``nn.LSTM``; the last line is JSON.
@@ -15,7 +15,7 @@ import json
 import torch
 from torch import nn
 
-from lstm_course.language_model import CharLSTM, ModelConfig
+from lstm_course.models.language_model import CharLSTM, ModelConfig
 from timing import benchmark_parser, interleaved_medians, report_step_memory
 
 VOCABULARY_SIZE = 85

@@ -6,7 +6,7 @@ Single thread, float32, one full forward and backward pass over the sequence (th
 ``sum(hs)``), repeated in interleaved order so that drifts in machine speed affect all alike.
 The NumPy LSTM is the package's fast ``numpy_lstm.lstm_forward`` and, on its cache, the instructor's
 answer to chapter 6's ``lstm_backward_fast`` exercise, read from the instructor's chapter 6
-(:mod:`lstm_course.reference_answers`); the student edition cannot run it. (Chapter 6's plain
+(:mod:`lstm_instructor.reference_answers`); the student edition cannot run it. (Chapter 6's plain
 ``lstm_backward``, the loop over ``lstm_step_backward``, is the reference answer students meet first;
 this benchmark times the fast one.)
 
@@ -32,8 +32,9 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from floors import floor_gflop, numpy_products, torch_products
-from lstm_course import numpy_lstm, reference_answers
-from lstm_course.timing import training_step
+from lstm_course.scratch import numpy_lstm
+from lstm_instructor import reference_answers
+from lstm_course.training.timing import training_step
 from timing import floor_columns, interleaved_medians, report_step_memory, size_parser
 
 

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 
-from lstm_course.runtime import machine_description
+from lstm_course.plumbing.runtime import machine_description
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("numpy_lstm_vs_torch", "torch_lstm_vs_nn_lstm", "language_model_throughput")

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from lstm_course import gradient_flow
+from lstm_course.scratch import gradient_flow
 from timing import interleaved_medians
 
 

@@ -1,6 +1,6 @@
 """Shared by the benchmarks: their common arguments, the floor columns, and the peak memory of one step.
 
-Interleaved timing comes from ``lstm_course.timing``. Every benchmark builds a dictionary of
+Interleaved timing comes from ``lstm_course.training.timing``. Every benchmark builds a dictionary of
 workloads (name → a function running one step) and either times them all, interleaved with their
 matrix-product floors (``floors.py``; :func:`floor_columns`), or, with ``--memory-of NAME``,
 measures the memory of that one step (:func:`report_step_memory`); ``run_all.py`` does the latter
@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from lstm_course.timing import interleaved_medians
+from lstm_course.training.timing import interleaved_medians
 
 __all__ = ["benchmark_parser", "floor_columns", "interleaved_medians", "report_step_memory", "size_parser"]
 

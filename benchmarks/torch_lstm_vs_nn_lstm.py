@@ -1,4 +1,4 @@
-"""Training-step time of ``lstm_course.torch_lstm.LSTM`` as a ratio to ``torch.nn.LSTM``, and to its floor, same run.
+"""Training-step time of ``lstm_course.models.torch_lstm.LSTM`` as a ratio to ``torch.nn.LSTM``, and to its floor.
 
     .venv/bin/python benchmarks/torch_lstm_vs_nn_lstm.py [--compiled] [--steps 128 --batch 32 --input 64 --hidden 256]
 
@@ -21,8 +21,8 @@ import json
 import torch
 
 from floors import torch_products
-from lstm_course.timing import training_step
-from lstm_course.torch_lstm import LSTM
+from lstm_course.training.timing import training_step
+from lstm_course.models.torch_lstm import LSTM
 from timing import floor_columns, interleaved_medians, report_step_memory, size_parser
 
 TARGET_SPEED_RATIO = 0.8

@@ -1,4 +1,11 @@
-"""Tested reference implementations for the course *LSTM from the ground up*.
+"""Tested reference implementations for the course *LSTM from the ground up*: the student's library.
+
+Its folders follow the course: ``scratch`` (the RNN and the LSTM in NumPy, chapters 1 to 6),
+``models`` (the PyTorch models), ``tasks`` (the tasks and their data), ``training`` (the loops and
+measurements), ``forecasting`` (chapter 13's forecasters), ``experiments`` (what writes
+``results/``), ``pictures`` (the diagrams and the gate colours), ``exercises`` (the public checks and
+their inputs), ``plumbing`` (notebook set-up, runtime, the book) and ``cli`` (``python -m lstm_course``).
+The instructor's machinery (grader, sandbox, student edition) is the separate package ``lstm_instructor``.
 
 Conventions used everywhere in the package:
 

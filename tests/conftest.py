@@ -44,7 +44,7 @@ def browser():
 @pytest.fixture(scope="module")
 def student_chapters(tmp_path_factory):
     """The student edition's chapters folder, notebooks and package only (no book), one per test file."""
-    from lstm_course.student_edition import write_student_edition
+    from lstm_instructor.student_edition import write_student_edition
 
     out = tmp_path_factory.mktemp("student")
     write_student_edition(out, build=False)

@@ -1,6 +1,6 @@
 """Chapters 1 to 7 under nbval with another CPU's arithmetic, in two halves of about equal time.
 
-Why another arithmetic: ``tests/test_foreign_arithmetic.py``. One test file is one unit for
+Why another arithmetic: ``tests/notebooks/test_foreign_arithmetic.py``. One test file is one unit for
 pytest-xdist's ``--dist loadfile``, and the seven chapters take about three times as long as with the
 native kernels, so ``test_foreign_arithmetic.py`` and ``test_foreign_arithmetic_second_half.py`` each
 run one half of :func:`fast_chapter_halves`, split by recorded time as the student notebooks are.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from student_notebook_runs import ROOT, chapter_halves
 
-from lstm_course.runtime import FOREIGN_ARITHMETIC
+from lstm_course.plumbing.runtime import FOREIGN_ARITHMETIC
 
 FAST_CHAPTERS = sorted((ROOT / "chapters").glob("0[1-7]_*.ipynb"))
 
@@ -25,7 +25,7 @@ def fast_chapter_halves() -> tuple[list[Path], list[Path]]:
 
 
 def assert_nbval_passes_under_foreign_arithmetic(chapters: list[Path]) -> None:
-    """nbval on ``chapters`` in a process with :data:`lstm_course.runtime.FOREIGN_ARITHMETIC` set."""
+    """nbval on ``chapters`` in a process with :data:`lstm_course.plumbing.runtime.FOREIGN_ARITHMETIC` set."""
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-q", "--nbval",
          "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg",

@@ -29,7 +29,7 @@ import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
 
-from lstm_course.exercises import CHECK_CALL
+from lstm_instructor.catalogue import CHECK_CALL
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))

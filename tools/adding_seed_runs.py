@@ -4,6 +4,7 @@
     .venv/bin/python tools/adding_seed_runs.py --jobs 2 --sweep ablation  # chapter 9: about 8 minutes
     .venv/bin/python tools/adding_seed_runs.py --jobs 1 --sweep chapter8-seeds  # chapter 8: about an hour
     .venv/bin/python tools/adding_seed_runs.py --jobs 1 --sweep chapter8-longer  # chapter 8: about 15 minutes
+    .venv/bin/python tools/adding_seed_runs.py --jobs 1 --sweep chapter8-identity  # chapter 8: about 25 minutes
 
 Runs ``python -m lstm_course adding --quiet --curve ...`` once per row of the sweep
 (:data:`SWEEPS`), each in its own single-threaded process, ``--jobs`` at a time, and writes the
@@ -33,8 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from sweep_options import parse_sweep_arguments, sweep_parser  # noqa: E402  (tools/ is the script's folder)
 
-from lstm_course.atomic import atomic_write  # noqa: E402
-from lstm_course.runtime import INSTRUCTION_SET_BELOW, machine_description  # noqa: E402
+from lstm_course.plumbing.atomic import atomic_write  # noqa: E402
+from lstm_course.plumbing.runtime import INSTRUCTION_SET_BELOW, machine_description  # noqa: E402
 
 AVX2_ENVIRONMENT = INSTRUCTION_SET_BELOW["AVX512"][0]  # the second instruction set of the sweep
 SEEDS = range(5)
@@ -65,6 +66,14 @@ LONGER_BUDGET_RUNS = [("LSTM, fresh seed, 400,000 sequences", ["--model", "lstm"
                                                                  "--max-sequences", "400000"], "native")
                       for seed in (11, 13)]
 """Chapter 8: the two fresh seeds that the recipe's 260,000 sequences left unsolved, with a larger budget."""
+IDENTITY_START_RUNS = (  # chapter 8, issue 29: Le et al.'s start without its ReLU, and forget bias 3 on more seeds
+    [(f"identity-start tanh RNN, lr {lr}", ["--model", "irnn-tanh", "--lr", lr, "--seed", str(seed)], "native")
+     for lr in ("1e-3", "1e-4") for seed in range(3)]
+    + [("LSTM, forget bias 3", ["--model", "lstm", "--forget-bias", "3", "--seed", str(seed)], "native")
+       for seed in range(3, 8)]
+)
+"""Chapter 8's third sweep: the IRNN's identity start with tanh instead of ReLU (the IRNN's two rates,
+three seeds each), and forget bias 3 on five more seeds, on one machine with the rows it extends."""
 ABLATION = {  # chapter 9: every variant at T = 50 for 40,000 sequences, three seeds each
     "LSTM, forget bias 0 (PyTorch default)": ["--model", "lstm:standard", "--forget-bias", "0"],
     "LSTM, forget bias 1": ["--model", "lstm:standard", "--forget-bias", "1"],
@@ -88,6 +97,7 @@ SWEEPS = {  # name: (the rows, the arguments every row shares, the file it write
     "chapter8": (RUNS, ["--length", "100"], ROOT / "results" / "adding_seed_runs.json"),
     "chapter8-seeds": (MORE_SEEDS_RUNS, ["--length", "100"], ROOT / "results" / "adding_more_seeds.json"),
     "chapter8-longer": (LONGER_BUDGET_RUNS, ["--length", "100"], ROOT / "results" / "adding_longer_budget.json"),
+    "chapter8-identity": (IDENTITY_START_RUNS, ["--length", "100"], ROOT / "results" / "adding_identity_start.json"),
     "ablation": (ABLATION_RUNS, ["--length", "50", "--max-sequences", "40000"],
                  ROOT / "results" / "ablation_seed_runs.json"),
 }

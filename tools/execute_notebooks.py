@@ -42,7 +42,7 @@ def normalise(notebook: nbformat.NotebookNode) -> None:
 def describe_diagrams(notebook: nbformat.NotebookNode) -> None:
     """Give each diagram (a cell whose image has class ``diagram``) its alt text: the diagram's own description.
 
-    A :class:`lstm_course.diagrams.Diagram`'s plain-text output is its alt text; the book reads alt
+    A :class:`lstm_course.pictures.diagrams.Diagram`'s plain-text output is its alt text; the book reads alt
     text from the cell's ``mystnb.image.alt``, so it is copied there after every execution.
     """
     for cell in notebook.cells:

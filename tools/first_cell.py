@@ -5,7 +5,7 @@
 A chapter notebook imports the course's package ``lstm_course``. Opened from a clone after
 ``make``, the package is installed; downloaded from the book, or opened in Colab or Binder, it may
 not be. The first code cell of every chapter is therefore :data:`SOURCE`, the same everywhere,
-written here and checked by ``tests/test_notebooks.py``. It
+written here and checked by ``tests/notebooks/test_notebooks.py``. It
 
 * imports nothing from the course when the package is installed, and says so;
 * otherwise looks for the course folder (a folder holding ``lstm_course/``) in the working

@@ -19,8 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lstm_course.atomic import atomic_write
-from lstm_course.runtime import machine_description
+from lstm_course.plumbing.atomic import atomic_write
+from lstm_course.plumbing.runtime import machine_description
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 5400

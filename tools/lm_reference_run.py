@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lstm_course.runtime import machine_description
+from lstm_course.plumbing.runtime import machine_description
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ["train-lm", "--minutes", "10", "--out", "CKPT", "--seed", "0"]

@@ -3,7 +3,7 @@
     .venv/bin/python tools/memory_task_runs.py --jobs 2                 # T = 20: about 10 minutes on 2 cores
     .venv/bin/python tools/memory_task_runs.py --jobs 2 --sweep delays  # T = 50 and 100: about 30 minutes
 
-Each row is one call of :func:`lstm_course.memory_task.train` (Adam, batches of 32, ``H = 16``, 2,000
+Each row is one call of :func:`lstm_course.tasks.memory_task.train` (Adam, batches of 32, ``H = 16``, 2,000
 steps, the test error on 512 held-out sequences every 50 steps, so a row also gives the error after
 any shorter budget: the learning rate has no schedule). The models (:data:`MODELS`): the LSTM with the
 course's forget-gate bias rule and with PyTorch's default bias 0, and chapter 1's plain RNN at
@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from sweep_options import parse_sweep_arguments, sweep_parser  # noqa: E402  (tools/ is the script's folder)
 
-from lstm_course.atomic import atomic_write  # noqa: E402
-from lstm_course.runtime import machine_description  # noqa: E402
+from lstm_course.plumbing.atomic import atomic_write  # noqa: E402
+from lstm_course.plumbing.runtime import machine_description  # noqa: E402
 
 MODELS = {  # label: keyword arguments of memory_task.train
     "LSTM, forget bias by the rule": dict(kind="lstm"),
@@ -69,7 +69,8 @@ def key(row: dict) -> tuple:
 
 def lstm_functions():
     """``numpy_lstm.lstm_forward`` as ``(hs, cache)``, and the instructor's ``lstm_backward_fast``."""
-    from lstm_course import numpy_lstm, reference_answers
+    from lstm_course.scratch import numpy_lstm
+    from lstm_instructor import reference_answers
 
     backward = reference_answers.load(ROOT / "chapters" / "06_lstm_from_scratch.ipynb")["lstm_backward_fast"]
 
@@ -81,7 +82,7 @@ def lstm_functions():
 
 
 def run(row: dict) -> dict:
-    from lstm_course import memory_task
+    from lstm_course.tasks import memory_task
 
     options = dict(MODELS[row["label"]])
     if options["kind"] == "lstm":

@@ -32,7 +32,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from lstm_course.exercises import DIRECTIVE  # noqa: E402  (the course's own reading of an exercise)
+from lstm_instructor.catalogue import DIRECTIVE  # noqa: E402  (the course's own reading of an exercise)
 
 OUT_FILE = ROOT / "tools" / "exercise_times.json"
 MARKER = "__exercise_timing__"

@@ -1,0 +1,40 @@
+"""Command-line entry point: ``python -m lstm_course COMMAND ...``.
+
+    python -m lstm_course adding --length 100 --model lstm --seed 0
+    python -m lstm_course fetch-corpus
+    python -m lstm_course fetch-series
+    python -m lstm_course forecast --series elnino --seeds 0 1 2 --out results/forecast_elnino.json
+    python -m lstm_course train-lm --minutes 10 --out shakespeare.pt --seed 0
+    python -m lstm_course evaluate shakespeare.pt --split test
+    python -m lstm_course sample shakespeare.pt --prompt "ROMEO." --length 300 --temperature 0.8 --seed 0
+    python -m lstm_course tagging --models uni1 bi1 uni2 bi2 --seeds 0 1 2 --out results/tagging_seed_runs.json
+    python -m lstm_course seq2seq --seeds 5 --out results/seq2seq_seed_runs.json
+    python -m lstm_course seq2seq --seeds 5 --rows wide --out results/seq2seq_wide_control.json
+
+Each command shows a progress bar on standard error and ends with one JSON line on standard
+output, so its result can be piped or parsed. One module per command group (:data:`GROUPS`),
+registered here; the instructor's commands (``grade``, ``student-edition``) are
+``python -m lstm_instructor``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from lstm_course.cli import data, experiments, lab, language_model
+from lstm_course.cli.common import run_command
+
+GROUPS = (experiments, data, language_model, lab)
+"""Every command group, in the order ``--help`` lists them; each has ``register(commands)``."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m lstm_course", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for group in GROUPS:
+        group.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(build_parser(), argv)

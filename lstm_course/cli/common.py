@@ -1,0 +1,64 @@
+"""What the command groups share: running a command, the interrupt that saved its work, a corpus's splits,
+per-model rates."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+class Interrupted(Exception):
+    """A command stopped by Ctrl-C after saving what it had: its message says what was kept; exit status 130."""
+
+
+def run_command(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
+    """Parse ``argv`` (default: the command line's), run the command, print its result as one JSON line.
+
+    Exit status 0; 2 with a one-line ``error: ...`` for a bad argument or file; 130 when interrupted.
+    Used by ``python -m lstm_course`` and ``python -m lstm_instructor`` alike.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(argv)
+    args.argv = argv  # what a results file records as its command
+    try:
+        result = args.run(args)
+    except (ValueError, OSError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Interrupted as stop:
+        print(stop, file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    if result is not None:
+        print(json.dumps(result))
+    return 0
+
+
+def corpus_splits(corpus_path: Path | None) -> dict[str, str]:
+    """The Shakespeare split, or a reader's own UTF-8 file split 90/5/5 by position."""
+    from lstm_course.tasks import corpus
+
+    if corpus_path is None:
+        return corpus.split_works(corpus.load_shakespeare())
+    return corpus.split_text(corpus.load_text(corpus_path))
+
+
+def model_rates(items: list[str], names: list[str], rates: list[float], word: str = "NAME") -> dict[str, float]:
+    """``--model-lr NAME=RATE ...`` as a dict (``word``: what the help calls NAME); one-line errors for a bad item or
+    a second ``--lr``."""
+    model_rates = {}
+    for item in items:
+        name, _, rate = item.partition("=")
+        try:
+            model_rates[name] = float(rate)
+        except ValueError:
+            model_rates[name] = None
+        if name not in names or model_rates[name] is None:
+            raise ValueError(f"--model-lr: expected {word}=RATE with {word} one of {tuple(names)}, got {item!r}")
+    if model_rates and len(rates) > 1:
+        raise ValueError("--model-lr: give one --lr with it (the rate of the other models), not several")
+    return model_rates
