@@ -35,7 +35,8 @@ def _grade(args: argparse.Namespace) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m lstm_instructor", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m lstm_instructor",
+                                     description="The instructor's commands: the student edition and the autograder.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     student = commands.add_parser("student-edition", help="write the student notebooks and book (no solutions)")

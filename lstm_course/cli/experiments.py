@@ -175,7 +175,8 @@ def register(commands) -> None:
     )
     seq2seq_defaults = Seq2SeqConfig()
 
-    adding = commands.add_parser("adding", help="train on the adding problem (Hochreiter & Schmidhuber 1997)")
+    adding = commands.add_parser("adding", help="train on the adding problem (Hochreiter & Schmidhuber 1997; "
+                                 "chapter 8)")
     adding.add_argument("--length", type=int, default=100, help="minimal sequence length T (default 100)")
     adding.add_argument("--model", choices=["lstm", "gru", "rnn", "irnn", "irnn-tanh",
                                             *(f"lstm:{name}" for name in VARIANT_GATES)],

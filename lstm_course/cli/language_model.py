@@ -101,7 +101,7 @@ def _sample(args: argparse.Namespace) -> None:
 def register(commands) -> None:
     """Add this group's commands to ``commands`` (the parser's subparsers)."""
     corpus_help = "a UTF-8 text file to use instead of Shakespeare (split 90/5/5 by position)"
-    train_lm = commands.add_parser("train-lm", help="train the character-level LSTM language model")
+    train_lm = commands.add_parser("train-lm", help="train the character-level LSTM language model (chapter 10)")
     train_lm.add_argument("--minutes", type=float, default=10.0, help="time budget (default 10)")
     train_lm.add_argument("--max-steps", type=int, help="step budget instead (reproducible learning-rate schedule)")
     train_lm.add_argument("--out", type=Path, required=True, help="checkpoint file, written after every validation")
@@ -129,13 +129,14 @@ def register(commands) -> None:
     train_lm.add_argument("--quiet", action="store_true", help="no progress bar")
     train_lm.set_defaults(run=_train_lm)
 
-    evaluate = commands.add_parser("evaluate", help="score a checkpoint and the n-gram baselines on a split")
+    evaluate = commands.add_parser("evaluate", help="score a checkpoint and the n-gram baselines on a split "
+                                   "(chapter 10)")
     evaluate.add_argument("checkpoint", type=Path)
     evaluate.add_argument("--split", choices=["train", "validation", "test"], default="test")
     evaluate.add_argument("--corpus", type=Path, help=corpus_help)
     evaluate.set_defaults(run=_evaluate)
 
-    sample = commands.add_parser("sample", help="generate text from a checkpoint")
+    sample = commands.add_parser("sample", help="generate text from a checkpoint (chapter 10)")
     sample.add_argument("checkpoint", type=Path)
     sample.add_argument("--prompt", default="\\n", help="text to start from (\\n for a newline; default a newline)")
     sample.add_argument("--length", type=int, default=300, help="characters to generate")

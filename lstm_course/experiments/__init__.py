@@ -3,6 +3,8 @@
 Chapter 11's tagger (``tagging_experiment``), chapter 13's forecasting comparison
 (``forecast_comparison``), chapter 14's LSTM, Transformer, minGRU and minLSTM (``architecture_comparison``);
 ``reproduction`` is the rule every chapter follows when it re-runs one row of a results file live.
-The adding problem (chapter 8), the language model (10) and seq2seq (12) write theirs through
-their training modules and the command line (``python -m lstm_course``).
+The other results files are written by the command line (``python -m lstm_course adding``,
+``train-lm``, ``seq2seq``: chapters 8, 10 and 12, through ``tasks.adding_problem`` and the training
+modules) and by the sweeps in ``tools/`` (``adding_seed_runs.py``, ``memory_task_runs.py``,
+``lm_reference_run.py``, ``lm_lr_search.py``), each file naming its command.
 """

@@ -7,6 +7,6 @@ the small Transformer's attention (``transformer``) and the residual stack it sh
 (``language_model``) and its n-gram baselines (``ngram``); the forecasting LSTM
 (``lstm_forecaster``); and moving weights between Keras, CS231n and PyTorch (``conversions``).
 
-Chapters 7 (PyTorch), 9 (variants), 10 (the language model), 12 (seq2seq), 13 (forecasting),
-14 (beyond the LSTM) and 15 (scaling up).
+Chapters 7 (PyTorch), 9 (variants), 10 (the language model), 11 (tagging), 12 (seq2seq),
+13 (forecasting), 14 (beyond the LSTM) and 15 (scaling up).
 """

@@ -89,7 +89,7 @@ def compiled_lstm_cell():
     Unless ``TORCHINDUCTOR_CACHE_DIR`` was set by someone else, the compiled kernels are cached in a
     folder per instruction set (``torch.backends.cpu.get_cpu_capability()``): PyTorch's own cache
     does not tell them apart, and a run with ``ATEN_CPU_CAPABILITY=avx2`` that reused kernels
-    compiled for AVX-512 computed wrong values (``tests/test_second_instruction_set.py``). The folder
+    compiled for AVX-512 computed wrong values (``tests/notebooks/test_foreign_arithmetic.py``). The folder
     chosen is also recorded in ``LSTM_COURSE_COMPILE_CACHE``, so that a child process, which inherits
     both variables but may use other kernels, chooses its own.
     """

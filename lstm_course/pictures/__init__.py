@@ -2,5 +2,5 @@
 
 ``palette`` holds the colours (gate order ``i, f, g, o``); ``diagrams`` draws the cell, the
 unrolled graph and every other figure; ``explorer`` is chapter 2's interactive figure that needs no
-kernel. Every chapter.
+kernel. Every chapter but chapter 8, which plots its training curves directly.
 """

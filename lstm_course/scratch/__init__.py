@@ -6,6 +6,7 @@ share, and the tools that check and train them: central differences (``gradcheck
 clipping (``clipping``), how much gradient reaches earlier steps (``gradient_flow``), autograd's
 gradients for comparison (``autograd_gradients``) and Adam written out (``optim``).
 
-Chapters 1 to 6 (the RNN, the gates one by one, the LSTM and its backpropagation through time), and
-the instructor's chapter 6 solutions and the benchmarks, which time ``numpy_lstm``.
+Chapters 1 to 6 (the RNN, the gates one by one, the LSTM and its backpropagation through time);
+chapter 7 compares ``numpy_lstm`` with PyTorch and chapter 9 reuses ``activations``; the benchmarks
+time ``numpy_lstm``.
 """

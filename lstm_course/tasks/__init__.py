@@ -7,5 +7,5 @@ Real data, fetched from pinned packages and verified by checksum (``pinned``): S
 (``corpus``) and the forecasting series (``series``); characters to ids (``vocabulary``) and
 contiguous batches for truncated BPTT (``batching``).
 
-Chapters 6 to 14.
+Chapters 6 to 15.
 """
