@@ -22,14 +22,16 @@ For each submission, one after another:
    SymPy (and every other library that differentiates) is hidden from it, and PyTorch too unless an
    exercise of the chapter works on tensors: they would otherwise answer any backward-pass exercise;
    so are the package's own functions that answer an exercise of the chapter (:data:`WITHHELD`: the
-   LSTM's step and forward pass for chapter 6, the RNN's backward pass for chapters 1 and 2);
+   LSTM's step, its pieces and forward pass for chapter 6, the RNN's backward pass for chapters 1
+   and 2), their code removed from the sandbox's copy (:func:`sandbox.without_functions`);
 5. the timed phase, for the backward exercises that a numerical gradient would answer at the cost of a
    forward pass per parameter (:data:`exercise_inputs.TIMED`): once the runner has sent its outputs,
    send it each such exercise's timed trial, large, drawn from the secret seed and never written to
    the task folder, over a second pipe, and time its answer here, outside the sandbox
    (:class:`TimedPhase`). Past its limit, ``time_multiple`` (:data:`TIME_MULTIPLE`) times the
    reference answer's time on the same trial measured just before, plus :data:`TRANSFER_ALLOWANCE_S`,
-   the run is stopped and that exercise fails (a later timed exercise gets a run of its own);
+   the run is stopped and that exercise fails (a later timed exercise gets a run of its own, within
+   what is left of the submission's one ``--timeout``);
 6. check each output (numbers only, shape, finite, close to the expected) and score, here.
 
 The submission's code only computes: it never sees the references, the comparison, the scores, the
@@ -47,6 +49,7 @@ skips submissions already in it unless ``force``.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -119,7 +122,11 @@ NO_CONTROL_GROUP = (
     "--unsandboxed to grade anyway, giving up the sandbox too (not for marks)")
 
 
-_LSTM_STEPS = {"scratch.numpy_lstm": ("lstm_step",), "scratch.plain_lstm": ("lstm_step",)}
+_LSTM_STEPS = {  # the step, and the pieces it is made of (chapters 2 to 5), which compose it in a line
+    "scratch.numpy_lstm": ("lstm_step", "affine", "gate", "activate_gates", "activate_halved_gates", "cell_update",
+                           "hidden_state", "_step_from_activations"),
+    "scratch.plain_lstm": ("lstm_step", "lstm_gates", "gate"),
+}
 WITHHELD = {
     # the RNN's backward pass called once per unit gives the Jacobian's rows
     "rnn_step_jacobian": {"scratch.numpy_rnn": ("rnn_backward",), "scratch.plain_rnn": ("rnn_backward",)},
@@ -128,7 +135,7 @@ WITHHELD = {
     "forget_gate_backward": {"scratch.numpy_rnn": ("rnn_backward",), "scratch.plain_rnn": ("rnn_backward",)},
     # the package's step is the step, and its forward pass (or its step in a loop) the forward pass
     "lstm_step_forward": _LSTM_STEPS,
-    "lstm_forward": {**_LSTM_STEPS, "scratch.numpy_lstm": ("lstm_step", "lstm_forward")},
+    "lstm_forward": {**_LSTM_STEPS, "scratch.numpy_lstm": (*_LSTM_STEPS["scratch.numpy_lstm"], "lstm_forward")},
 }
 """Exercise -> module of the student's library (under ``lstm_course``) -> its public functions that
 answer it, called directly or with trivial glue (a loop, a reshape, a constant factor); each is
@@ -349,12 +356,16 @@ def chapter_of_place(path: Path, course_root: Path = COURSE_ROOT) -> str | None:
     ``06_lstm_from_scratch/alice.ipynb``).
     """
     known = implement_exercises(course_root)
+    named = []  # the chapter each of the file's name and its folders' names names, nearest first
     for name in (Path(path).stem, *reversed(Path(path).parent.parts)):
         matches = [chapter for chapter in known
                    if name == chapter or (name.startswith(chapter) and not name[len(chapter)].isalnum())]
         if matches:
-            return max(matches, key=len)
-    return None
+            named.append(max(matches, key=len))
+    if len(set(named)) > 1:  # 06_lstm_from_scratch/02_forget_gate-eve.ipynb: a smaller chapter's marks
+        raise ValueError(f"its name says chapter {named[0]}, but its folder says {named[1]}; expected one chapter "
+                         "(rename it, or grade it with --chapter)")
+    return named[0] if named else None
 
 
 def decide_chapter(path: Path, chapter: str | None, course_root: Path) -> str:
@@ -362,7 +373,12 @@ def decide_chapter(path: Path, chapter: str | None, course_root: Path) -> str:
 
     Never the notebook's own claim (its metadata), which :func:`check_claim` only compares with it.
     """
-    place = chapter_of_place(path, course_root)
+    try:
+        place = chapter_of_place(path, course_root)
+    except ValueError:  # its name and its folder name two chapters
+        if chapter is None:
+            raise
+        place = chapter_of_place(Path(Path(path).name), course_root)  # compared with --chapter below
     if chapter is not None and place is not None and place != chapter:
         raise ValueError(f"its name or folder says chapter {place}, but --chapter says {chapter}; expected one "
                          "chapter (grade it with its own --chapter)")
@@ -594,12 +610,13 @@ def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandb
 
     needs_torch = any(exercise_inputs.EXERCISES[name].torch for name in names)
 
-    def run_with(tests):
+    def run_with(tests, run_limits):
         phase = TimedPhase(tests)
-        return _run_sandboxed(notebook, trials, phase, course_root, limits, sandboxed,
+        return _run_sandboxed(notebook, trials, phase, course_root, run_limits, sandboxed,
                               hide_differentiators=not needs_torch), phase
 
-    run, phase = run_with(timed)
+    run, phase = run_with(timed, limits)
+    spent = run.seconds  # every run of this submission counts against one --timeout
     grade.log_tail = run.log_tail.decode("utf-8", "replace")[-4000:]
     if run.stopped:
         grade.status = run.stopped
@@ -620,7 +637,12 @@ def _grade_one(path: Path, chapter: str | None, course_root: Path, limits: sandb
         pending = [test for test in later if grade.feedback[test.name] is None]
         if not pending:
             break
-        run, phase = run_with(pending)
+        if spent >= limits.timeout_s:  # its time is used up: the rest are not run, and fail as too slow
+            for test in pending:
+                test.overran = True
+            break
+        run, phase = run_with(pending, dataclasses.replace(limits, timeout_s=limits.timeout_s - spent))
+        spent += run.seconds
     for test in timed:
         grade.timings[test.name] = (None if test.overran else test.seconds, test.limit_s)
         if grade.feedback[test.name] is None or test.overran:  # too slow is said even of a wrong answer

@@ -138,8 +138,8 @@ def write_student_package(folder: Path, withheld: dict[str, tuple[str, ...]] | N
         shutil.copyfile(path, destination)
     (target / "exercises" / "checks.py").write_text(CHECKS_WHILE_GRADING, encoding="utf-8")
     for module, names in (withheld or {}).items():
-        with open(target.joinpath(*module.split(".")).with_suffix(".py"), "a", encoding="utf-8") as file:
-            file.write(f"\n\n{WITHHELD_STUB}\n" + "".join(f"{name} = _withheld_while_grading\n" for name in names))
+        path = target.joinpath(*module.split(".")).with_suffix(".py")
+        path.write_text(without_functions(path.read_text(encoding="utf-8"), names), encoding="utf-8")
     for path in (Path(folder), *Path(folder).rglob("*")):
         path.chmod(0o755 if path.is_dir() else 0o644)
     return target
@@ -171,9 +171,29 @@ def write_runner_package(folder: Path) -> Path:
     return target
 
 
-WITHHELD_STUB = '''def _withheld_while_grading(*args, **kwargs):  # appended by the grader's sandbox
+WITHHELD_STUB = '''def {name}(*args, **kwargs):  # withheld by the grader's sandbox
     raise RuntimeError("withheld while grading: it would answer an exercise of this chapter")
 '''
+
+
+def without_functions(source: str, names) -> str:
+    """``source`` with each module-level function in ``names`` replaced by a stub that raises.
+
+    The function's code is gone from the file, decorators included, not only shadowed: a submission
+    that read the file and ran the original would otherwise have it back.
+    """
+    import ast
+
+    definitions = {node.name: node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
+    missing = sorted(set(names) - set(definitions))
+    if missing:
+        raise ValueError(f"withheld functions not defined at the module's top level: {missing}")
+    lines = source.splitlines(keepends=True)
+    for name in sorted(names, key=lambda name: definitions[name].lineno, reverse=True):
+        node = definitions[name]
+        first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+        lines[first - 1:node.end_lineno] = [WITHHELD_STUB.format(name=name)]
+    return "".join(lines)
 
 
 CHECKS_WHILE_GRADING = '''"""The public checks, as a graded submission sees them: not there.

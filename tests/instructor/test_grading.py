@@ -8,6 +8,7 @@ it keep their full marks.
 import contextlib
 import csv
 import hashlib
+import inspect
 import io
 import json
 import os
@@ -190,13 +191,30 @@ from lstm_course.scratch import numpy_lstm
 def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
     return numpy_lstm.lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh)
 """
+STEP_FROM_PIECES = """
+from lstm_course.scratch import numpy_lstm as nl
+def lstm_step_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    h, c, _ = nl._step_from_activations(nl.activate_gates(nl.affine(x_t, h_prev, W_ih, W_hh, b_ih, b_hh)), c_prev)
+    return h, c, None
+"""
+STEP_FROM_PLAIN_GATES = """
+import numpy as np
+from lstm_course.scratch import plain_lstm
+def lstm_step_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    i, f, g, o = plain_lstm.lstm_gates(x_t, h_prev, W_ih, W_hh, b_ih, b_hh)
+    c = f * c_prev + i * g
+    return o * np.tanh(c), c, None
+"""
+"""Chapter 6's step from the chapters 2 to 5 pieces the package keeps (a student's attack, issue 32)."""
+
 PUBLIC_ANSWERS = {  # exercise -> code that answers it with the public package's functions
     "rnn_step_jacobian": [JACOBIAN_BY_BACKWARD,
                           JACOBIAN_BY_BACKWARD.replace("import numpy_rnn", "import numpy_rnn, plain_rnn")
                           .replace("numpy_rnn.rnn_backward(d_hs, cache)",
                                    "plain_rnn.rnn_backward(d_hs, x_t[None], h_prev, hs, W_ih, W_hh)")],
     "forget_gate_backward": [GATE_BY_THE_RNN_BACKWARD],
-    "lstm_step_forward": [PACKAGE_STEP.format(module=module) for module in ("numpy_lstm", "plain_lstm")],
+    "lstm_step_forward": [*(PACKAGE_STEP.format(module=module) for module in ("numpy_lstm", "plain_lstm")),
+                          STEP_FROM_PIECES, STEP_FROM_PLAIN_GATES],
     "lstm_forward": [PACKAGE_FORWARD, *(PACKAGE_STEP_IN_A_LOOP.format(module=module)
                                         for module in ("numpy_lstm", "plain_lstm"))],
 }
@@ -525,8 +543,14 @@ def test_the_chapter_from_a_name_or_folder(tmp_path):
     place = grading.chapter_of_place
     assert place(Path(f"x/{CHAPTER}.ipynb")) == CHAPTER and place(Path(f"{CHAPTER}/alice.ipynb")) == CHAPTER
     assert place(Path(f"x/{CHAPTER}-alice.ipynb")) == CHAPTER and place(Path(f"{CHAPTER}x/alice.ipynb")) is None
-    assert place(Path(f"{TWO_EXERCISES}/{CHAPTER}.ipynb")) == CHAPTER  # the nearest name wins
     assert place(Path("submissions/alice.ipynb")) is None
+    # a file named after a smaller chapter, in a larger chapter's folder: refused (a student's attack, issue 32)
+    with pytest.raises(ValueError, match=f"its name says chapter {CHAPTER}, but its folder says {TWO_EXERCISES}"):
+        place(Path(f"{TWO_EXERCISES}/{CHAPTER}-eve.ipynb"))
+    with pytest.raises(ValueError, match="its name says chapter"):
+        grading.decide_chapter(Path(f"{TWO_EXERCISES}/{CHAPTER}-eve.ipynb"), None, ROOT)
+    with pytest.raises(ValueError, match="its name or folder says chapter"):  # --chapter: compared with the name
+        grading.decide_chapter(Path(f"{TWO_EXERCISES}/{CHAPTER}-eve.ipynb"), TWO_EXERCISES, ROOT)
     with pytest.raises(ValueError, match="its name or folder says chapter"):
         grading.decide_chapter(Path(f"{CHAPTER}/alice.ipynb"), TWO_EXERCISES, ROOT)
 
@@ -700,8 +724,10 @@ def test_each_withheld_function_answers_its_exercise_and_is_absent_from_the_sand
     trials = exercise_inputs.draw("lstm_backward_fast", np.random.default_rng(0))  # drawn where the package is whole
     for module, names in withheld.items():
         written, whole = load_written_module(package, module), importlib.import_module(f"lstm_course.{module}")
+        written_source = package.joinpath(*module.split(".")).with_suffix(".py").read_text()
         for name in names:
-            assert getattr(written, name).__name__ == "_withheld_while_grading", (module, name)
+            # gone from the file, not only shadowed: the original cannot be read back and run
+            assert inspect.getsource(inspect.unwrap(getattr(whole, name))) not in written_source, (module, name)
             with pytest.raises(RuntimeError, match="withheld while grading"):
                 getattr(written, name)()
             monkeypatch.setattr(whole, name, getattr(written, name))
@@ -1082,6 +1108,27 @@ def test_the_timed_inputs_are_never_in_the_task_folder(tmp_path):
              for draw in exercise_inputs.TIMED.values()]
     assert largest < 1000 < min(timed), (largest, timed)
     assert grade.score == 5 and all(seconds < limit for seconds, limit in grade.timings.values()), grade.timings
+
+
+def test_every_run_of_a_submission_counts_against_one_timeout(tmp_path, monkeypatch):
+    """A submission whose timed tests overrun gets later runs only within what is left of --timeout (issue 32:
+    one that spent its time in its cells and never answered held the batch once per timed exercise)."""
+    given = []
+
+    def overrunning(notebook, trials, phase, course_root, limits, sandboxed, hide_differentiators):
+        given.append(limits.timeout_s)
+        phase.frames = 1  # its report came, the first timed test's inputs went out, its answer never came
+        return sandbox.Run(returncode=-9, result=exchange.frame(exchange.message({"exercises": {}}, {})),
+                           seconds=25.0, overran=True)
+
+    monkeypatch.setattr(grading, "_run_sandboxed", overrunning)
+    monkeypatch.setattr(grading, "score_exercise", lambda *args, **kwargs: None)  # its ordinary trials all right
+    path = write_submission(tmp_path, NUMERICAL_CHAPTER, "import numpy as np", chapter=NUMERICAL_CHAPTER)
+    timed = [name for name in grading.implement_exercises()[NUMERICAL_CHAPTER] if name in exercise_inputs.TIMED]
+    assert len(timed) == 3, timed
+    grade = grading.grade_one(path, NUMERICAL_CHAPTER, limits=sandbox.Limits(timeout_s=40))
+    assert given == [40.0, 15.0], given  # 25 s each: the second run gets the 15 s left, and there is no third
+    assert all("took longer than" in grade.feedback[name] for name in timed), grade.feedback
 
 
 FAKE_RUNNER = """
