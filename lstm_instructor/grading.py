@@ -78,6 +78,9 @@ FIXED_COLUMNS = ("submission", "chapter")
 TOTAL_COLUMNS = ("score", "max_score", "status", "feedback")
 DEFAULT_TIMEOUT = 1800.0
 MAX_SUBMISSION_BYTES = 64 * sandbox.MIB
+MAX_CELLS = 2000
+"""A submission's most cells: the longest chapter has about 100; reading and validating 691,000 empty
+cells (a student's attack, 61 MiB) took the grader's own process 30 s and 1.5 GB."""
 """A submission larger than this is refused unread (a notebook with its outputs is a few MiB)."""
 SANDBOX_TASK = Path("/grader")
 UNSANDBOXED_WARNING = (
@@ -339,6 +342,8 @@ def parse_submission(data: bytes):
         raise ValueError(f"invalid notebook: JSON too deeply nested or too large ({type(error).__name__})") from None
     if not isinstance(content, dict) or "cells" not in content:
         raise ValueError("invalid notebook: JSON but not a notebook (no cells)")
+    if isinstance(content["cells"], list) and len(content["cells"]) > MAX_CELLS:
+        raise ValueError(f"invalid notebook: {len(content['cells']):,} cells; expected at most {MAX_CELLS:,}")
     try:
         notebook = nbformat.reads(text, as_version=4)
         nbformat.validate(notebook)
