@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from lstm_course.cli.common import run_command
+from lstm_course.cli.common import DescribedCommands, run_command
 
 
 def _student_edition(args: argparse.Namespace) -> dict:
@@ -37,7 +37,7 @@ def _grade(args: argparse.Namespace) -> dict:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lstm_instructor",
                                      description="The instructor's commands: the student edition and the autograder.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = DescribedCommands(parser.add_subparsers(dest="command", required=True))
 
     student = commands.add_parser("student-edition", help="write the student notebooks and book (no solutions)")
     student.add_argument("out_dir", type=Path, help="folder for the student edition (notebooks, _build/html)")

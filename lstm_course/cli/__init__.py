@@ -29,7 +29,7 @@ import argparse
 import sys
 
 from lstm_course.cli import data, experiments, lab, language_model
-from lstm_course.cli.common import run_command
+from lstm_course.cli.common import DescribedCommands, run_command
 
 GROUPS = (experiments, data, language_model, lab)
 """Every command group, in the order ``--help`` lists them; each has ``register(commands)``."""
@@ -43,10 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lstm_course", description=DESCRIPTION,
                                      epilog="The instructor's commands (grade, student-edition): python -m "
                                             "lstm_instructor --help")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = DescribedCommands(parser.add_subparsers(dest="command", required=True))
     for group in GROUPS:
         group.register(commands)
     return parser
+
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,17 @@ class Interrupted(Exception):
     """A command stopped by Ctrl-C after saving what it had: its message says what was kept; exit status 130."""
 
 
+class DescribedCommands:
+    """The parser's subparsers, each command's ``help`` also its description (shown by ``COMMAND --help``)."""
+
+    def __init__(self, subparsers):
+        self.subparsers = subparsers
+
+    def add_parser(self, name: str, **options) -> argparse.ArgumentParser:
+        options.setdefault("description", options.get("help"))
+        return self.subparsers.add_parser(name, **options)
+
+
 def run_command(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
     """Parse ``argv`` (default: the command line's), run the command, print its result as one JSON line.
 
