@@ -676,7 +676,8 @@ def _run_sandboxed(notebook, trials, phase: TimedPhase, course_root: Path, limit
                 path.chmod(0o750 if path.is_dir() else 0o640)
         corpus = cache_dir()
         env = sandbox.environment(corpus if corpus.is_dir() else None)
-        runner = [sys.executable, "-m", "lstm_instructor.submission_runner"]
+        runner_package = sandbox.RUNNER_PACKAGE if sandboxed else "lstm_instructor"
+        runner = [sys.executable, "-m", f"{runner_package}.submission_runner"]
         if sandboxed:
             package = sandbox.write_student_package(task_dir / "public", withheld_for(trials))
             read_only = sandbox.read_only_paths(course_root, corpus, package,

@@ -4,8 +4,8 @@ What the submission sees (:func:`bubblewrap_command`):
 
 * read-only: the system (``/usr``, ``/etc``), the Python environment, a copy of the student's
   library ``lstm_course`` at ``/course/lstm_course`` (:func:`write_student_package`: never the
-  instructor's package, and not the host's path), the runner's two modules at
-  ``/course/lstm_instructor`` (:func:`write_runner_package`: nothing else of it), the course's
+  instructor's package, and not the host's path), the grader's runner at ``/course/grader_runner``
+  (:func:`write_runner_package`: a copy of two of the instructor's modules, nothing else), the course's
   ``results/`` and ``benchmarks/`` (the chapters read them) and the corpus cache;
 * read-only: its task folder (its own notebook and its inputs, nothing else);
 * writable: a private, size-limited ``/tmp`` and working folder ``/course/chapters``, both in memory
@@ -101,12 +101,12 @@ def read_only_paths(course_root: Path, corpus_cache: Path | None, package: Path,
     """``(host path, sandbox path)`` pairs bound read-only, besides the system.
 
     ``package``: a copy of the student's library ``lstm_course`` (:func:`write_student_package`), seen at
-    ``/course/lstm_course``, never the instructor's; ``runner``: the runner's two modules
-    (:func:`write_runner_package`), seen at ``/course/lstm_instructor``, and nothing else of that package.
+    ``/course/lstm_course``, never the instructor's; ``runner``: the grader's runner
+    (:func:`write_runner_package`), seen at ``/course/grader_runner``.
     """
     environment = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.exec_prefix).resolve()}
     pairs = [(path, path) for path in sorted(environment)]
-    pairs += [(package, SANDBOX_COURSE / "lstm_course"), (runner, SANDBOX_COURSE / "lstm_instructor")]
+    pairs += [(package, SANDBOX_COURSE / "lstm_course"), (runner, SANDBOX_COURSE / RUNNER_PACKAGE)]
     for folder in ("results", "benchmarks"):
         if (course_root / folder).is_dir():
             pairs.append(((course_root / folder).resolve(), SANDBOX_COURSE / folder))
@@ -149,19 +149,22 @@ RUNNER_MODULES = ("submission_runner", "exchange")
 """What of the instructor's package runs inside the sandbox: the runner and the format of what crosses the wall."""
 
 
-RUNNER_PACKAGE_DOCSTRING = '"""The grader\'s runner, in the sandbox: nothing else of the instructor\'s package."""\n'
+RUNNER_PACKAGE = "grader_runner"
+"""The in-sandbox package of :data:`RUNNER_MODULES`: the instructor's package itself is never in the sandbox."""
+
+RUNNER_PACKAGE_DOCSTRING = '"""The grader\'s runner, in the sandbox: two modules of the instructor\'s package."""\n'
 
 
 def write_runner_package(folder: Path) -> Path:
-    """An ``lstm_instructor`` under ``folder`` holding only :data:`RUNNER_MODULES`; its path.
+    """A package :data:`RUNNER_PACKAGE` under ``folder`` holding only :data:`RUNNER_MODULES`; its path.
 
-    The runner must run inside the sandbox; the rest of the instructor's package (the grader, the
-    reference answers, the hand-written backward) is never there. Public, like the student package.
+    The runner must run inside the sandbox; the instructor's package (the grader, the reference answers,
+    the hand-written backward) is never there, not even under its own name. Public, like the student package.
     """
     import lstm_instructor
 
     source = Path(lstm_instructor.__file__).resolve().parent
-    target = Path(folder) / "lstm_instructor"
+    target = Path(folder) / RUNNER_PACKAGE
     target.mkdir(parents=True, exist_ok=True)
     (target / "__init__.py").write_text(RUNNER_PACKAGE_DOCSTRING, encoding="utf-8")
     for module in RUNNER_MODULES:

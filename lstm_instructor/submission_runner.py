@@ -1,6 +1,10 @@
 """Runs inside the grader's sandbox: execute a submission, call its functions, send back the outputs.
 
-    python -m lstm_instructor.submission_runner TASK_DIR RESULT_FD TIMED_FD [--keep-user]
+    python -m grader_runner.submission_runner TASK_DIR RESULT_FD TIMED_FD          (in the sandbox)
+    python -m lstm_instructor.submission_runner TASK_DIR RESULT_FD TIMED_FD --keep-user  (unsandboxed)
+
+In the sandbox it runs from ``grader_runner``, a copy of this module and :mod:`exchange` alone
+(:func:`lstm_instructor.sandbox.write_runner_package`): the instructor's package is not there.
 
 ``TASK_DIR`` (read-only) holds ``submission.ipynb``, ``inputs.json`` and ``inputs.npz``
 (:mod:`lstm_instructor.exchange`). The runner
@@ -76,7 +80,8 @@ def answer(trials_by_exercise, namespace) -> tuple[dict, dict]:
     ``{"undefined": True}``); ``outputs`` holds the arrays, keyed ``EXERCISE/TRIAL[/PATH]``.
     """
     from lstm_course.exercises import exercise_inputs
-    from lstm_instructor import exchange
+
+    from . import exchange  # lstm_instructor's, or in the sandbox grader_runner's copy
 
     outputs, statuses = {}, {}
     for exercise, trials in trials_by_exercise.items():
@@ -104,7 +109,7 @@ def decode_message(payload: bytes):
 
     import numpy as np
 
-    from lstm_instructor import exchange
+    from . import exchange  # lstm_instructor's, or in the sandbox grader_runner's copy
 
     line, _, npz = payload.partition(b"\n")
     with np.load(io.BytesIO(npz), allow_pickle=False) as archive:
@@ -118,7 +123,7 @@ def run(task_dir: Path, result_fd: int, timed_fd: int | None = None, keep_user: 
     import nbformat
     import numpy as np
 
-    from lstm_instructor import exchange  # noqa: F401 (imported before the notebook runs)
+    from . import exchange  # lstm_instructor's, or in the sandbox grader_runner's copy  # noqa: F401 (imported before the notebook runs)
 
     result = os.fdopen(result_fd, "wb")
     notebook = nbformat.read(task_dir / "submission.ipynb", as_version=4)

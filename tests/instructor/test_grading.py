@@ -1037,9 +1037,13 @@ folder = pathlib.Path(lstm_course.__file__).parent
 print("package at:", folder)
 print("instructor-only found:", any("class HandWrittenBackward" in path.read_text(errors="replace")
                                     for path in pathlib.Path("/").glob("course/**/*.py")))
-import lstm_instructor
-runner_folder = pathlib.Path(lstm_instructor.__file__).parent
-print("instructor package holds:", sorted(path.name for path in runner_folder.glob("*")))
+try:
+    import lstm_instructor
+    print("instructor package at:", lstm_instructor.__file__)
+except ImportError:
+    print("instructor package absent")
+import grader_runner
+print("runner holds:", sorted(path.name for path in pathlib.Path(grader_runner.__file__).parent.glob("*")))
 for module in {INSTRUCTORS_OWN!r}:
     try:
         importlib.import_module("lstm_instructor." + module)
@@ -1058,8 +1062,9 @@ print("host path in mountinfo:", {str(ROOT / "lstm_course")!r} in open("/proc/se
     grade = grade_alone(tmp_path, code)
     log = grade.log_tail
     assert "package at: /course/lstm_course" in log and "instructor-only found: False" in log, log
-    # of the instructor's package, only the runner and the exchange format, which must run inside
-    assert "instructor package holds: ['__init__.py', 'exchange.py', 'submission_runner.py']" in log, log
+    # the instructor's package is not there; the grader's runner, a copy of its two modules, is
+    assert "instructor package absent" in log, log
+    assert "runner holds: ['__init__.py', 'exchange.py', 'submission_runner.py']" in log, log
     assert not [module for module in INSTRUCTORS_OWN if f"{module} imported" in log], log
     assert "sympy hidden" in log and "mpmath hidden" in log and "sympy imported" not in log, log
     assert "host path in mountinfo: False" in log and grade.score == 1, log
