@@ -13,7 +13,7 @@ from lstm_course.cli.common import corpus_splits, model_rates
 
 
 def _adding(args: argparse.Namespace) -> dict:
-    from lstm_course.tasks.adding_problem import AddingConfig, train
+    from lstm_course.experiments.adding_experiment import AddingConfig, train
 
     config = AddingConfig(length=args.length, model=args.model, hidden_size=args.hidden_size, num_layers=args.layers,
                           batch_size=args.batch_size, lr=args.lr, clip_norm=None if args.no_clip else args.clip_norm,

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 
+from lstm_course.experiments.adding_experiment import AddingConfig, SequenceToOne, evaluate, train
 from lstm_course.tasks import adding_problem
-from lstm_course.tasks.adding_problem import AddingConfig, SequenceToOne, evaluate, generate, train
+from lstm_course.tasks.adding_problem import generate
 
 
 @pytest.fixture(scope="module")
