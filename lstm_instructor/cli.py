@@ -33,7 +33,6 @@ def _grade(args: argparse.Namespace) -> dict:
             "ok": sum(row["status"] == "ok" for row in graded)}
 
 
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lstm_instructor",
                                      description="The instructor's commands: the student edition and the autograder.")

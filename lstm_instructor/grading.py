@@ -353,21 +353,28 @@ def parse_submission(data: bytes):
     return notebook
 
 
-def chapter_of_place(path: Path, course_root: Path = COURSE_ROOT) -> str | None:
-    """The chapter that ``path``'s name, or else its nearest folder's, names; ``None`` if none does.
+def chapters_named(path: Path, course_root: Path = COURSE_ROOT) -> list[str]:
+    """The chapters that ``path``'s name and its folders' names name, nearest first, each once.
 
     A name names a chapter if it is the chapter's (``06_lstm_from_scratch.ipynb``, as the student
     edition names it) or starts with it and a separator (``06_lstm_from_scratch-alice.ipynb``,
     ``06_lstm_from_scratch/alice.ipynb``).
     """
     known = implement_exercises(course_root)
-    named = []  # the chapter each of the file's name and its folders' names names, nearest first
+    named = []
     for name in (Path(path).stem, *reversed(Path(path).parent.parts)):
         matches = [chapter for chapter in known
                    if name == chapter or (name.startswith(chapter) and not name[len(chapter)].isalnum())]
         if matches:
             named.append(max(matches, key=len))
-    if len(set(named)) > 1:  # 06_lstm_from_scratch/02_forget_gate-eve.ipynb: a smaller chapter's marks
+    return list(dict.fromkeys(named))
+
+
+def chapter_of_place(path: Path, course_root: Path = COURSE_ROOT) -> str | None:
+    """The chapter that ``path``'s name, or else its nearest folder's, names (:func:`chapters_named`);
+    ``None`` if none does; ``ValueError`` if its name and a folder name two."""
+    named = chapters_named(path, course_root)
+    if len(named) > 1:  # 06_lstm_from_scratch/02_forget_gate-eve.ipynb: a smaller chapter's marks
         raise ValueError(f"its name says chapter {named[0]}, but its folder says {named[1]}; expected one chapter "
                          "(rename it, or grade it with --chapter)")
     return named[0] if named else None
@@ -378,12 +385,10 @@ def decide_chapter(path: Path, chapter: str | None, course_root: Path) -> str:
 
     Never the notebook's own claim (its metadata), which :func:`check_claim` only compares with it.
     """
-    try:
-        place = chapter_of_place(path, course_root)
-    except ValueError:  # its name and its folder name two chapters
-        if chapter is None:
-            raise
-        place = chapter_of_place(Path(Path(path).name), course_root)  # compared with --chapter below
+    if chapter is None:
+        place = chapter_of_place(path, course_root)  # refuses a name and a folder that disagree
+    else:
+        place = next(iter(chapters_named(path, course_root)), None)  # the nearest, compared with --chapter
     if chapter is not None and place is not None and place != chapter:
         raise ValueError(f"its name or folder says chapter {place}, but --chapter says {chapter}; expected one "
                          "chapter (grade it with its own --chapter)")
@@ -572,7 +577,7 @@ def grade_one(path, chapter: str | None = None, course_root: Path = COURSE_ROOT,
         raise
     except Exception as error:  # whatever a hostile submission triggers: its row says so, the batch goes on
         grade = Grade(str(path), status=f"grader error: {type(error).__name__}: {str(error)[:120]}")
-        grade.chapter = chapter or chapter_of_place(Path(path), course_root) or ""
+        grade.chapter = chapter or next(iter(chapters_named(Path(path), course_root)), "")
         grade.expect(implement_exercises(course_root).get(grade.chapter, []))
         return grade
 

@@ -140,9 +140,14 @@ def write_student_package(folder: Path, withheld: dict[str, tuple[str, ...]] | N
     for module, names in (withheld or {}).items():
         path = target.joinpath(*module.split(".")).with_suffix(".py")
         path.write_text(without_functions(path.read_text(encoding="utf-8"), names), encoding="utf-8")
-    for path in (Path(folder), *Path(folder).rglob("*")):
-        path.chmod(0o755 if path.is_dir() else 0o644)
+    make_public(Path(folder))
     return target
+
+
+def make_public(folder: Path) -> None:
+    """``folder`` and everything in it readable by all (the submission runs as nobody), writable by none else."""
+    for path in (folder, *folder.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 RUNNER_MODULES = ("submission_runner", "exchange")
@@ -169,8 +174,7 @@ def write_runner_package(folder: Path) -> Path:
     (target / "__init__.py").write_text(RUNNER_PACKAGE_DOCSTRING, encoding="utf-8")
     for module in RUNNER_MODULES:
         shutil.copyfile(source / f"{module}.py", target / f"{module}.py")
-    for path in (target, *target.iterdir()):
-        path.chmod(0o755 if path.is_dir() else 0o644)
+    make_public(target)
     return target
 
 

@@ -8,6 +8,9 @@ import json
 import sys
 from pathlib import Path
 
+CORPUS_HELP = "a UTF-8 text file to use instead of Shakespeare (split 90/5/5 by position)"
+"""The help of every command's ``--corpus``."""
+
 
 class Interrupted(Exception):
     """A command stopped by Ctrl-C after saving what it had: its message says what was kept; exit status 130."""
@@ -61,15 +64,15 @@ def corpus_splits(corpus_path: Path | None) -> dict[str, str]:
 def model_rates(items: list[str], names: list[str], rates: list[float], word: str = "NAME") -> dict[str, float]:
     """``--model-lr NAME=RATE ...`` as a dict (``word``: what the help calls NAME); one-line errors for a bad item or
     a second ``--lr``."""
-    model_rates = {}
+    rate_of = {}
     for item in items:
         name, _, rate = item.partition("=")
         try:
-            model_rates[name] = float(rate)
+            rate_of[name] = float(rate)
         except ValueError:
-            model_rates[name] = None
-        if name not in names or model_rates[name] is None:
+            rate_of[name] = None
+        if name not in names or rate_of[name] is None:
             raise ValueError(f"--model-lr: expected {word}=RATE with {word} one of {tuple(names)}, got {item!r}")
-    if model_rates and len(rates) > 1:
+    if rate_of and len(rates) > 1:
         raise ValueError("--model-lr: give one --lr with it (the rate of the other models), not several")
-    return model_rates
+    return rate_of

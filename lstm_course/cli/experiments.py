@@ -9,7 +9,7 @@ import math
 import sys
 from pathlib import Path
 
-from lstm_course.cli.common import corpus_splits, model_rates
+from lstm_course.cli.common import CORPUS_HELP, corpus_splits, model_rates
 
 
 def _adding(args: argparse.Namespace) -> dict:
@@ -215,7 +215,6 @@ def register(commands) -> None:
     forecast.add_argument("--quiet", action="store_true", help="no progress lines")
     forecast.set_defaults(run=_forecast)
 
-    corpus_help = "a UTF-8 text file to use instead of Shakespeare (split 90/5/5 by position)"
     from lstm_course.experiments.tagging_experiment import MODELS, RunSettings
 
     defaults = RunSettings()
@@ -236,7 +235,7 @@ def register(commands) -> None:
                      help="torch.nn.LSTM (default, faster here) or lstm_course.models.torch_lstm.LSTM")
     tag.add_argument("--positions", type=int, default=defaults.positions,
                      help=f"test letters scored for each amount of right context (default {defaults.positions:,})")
-    tag.add_argument("--corpus", type=Path, help=corpus_help)
+    tag.add_argument("--corpus", type=Path, help=CORPUS_HELP)
     tag.add_argument("--out", type=Path, help="also write the record to this JSON file, after every run")
     tag.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     tag.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -300,7 +299,7 @@ def register(commands) -> None:
     compare.add_argument("--forget-bias", type=float, help="recall: the LSTM's, minGRU's and minLSTM's forget bias "
                          "(default: the models' own, 1)")
     compare.add_argument("--jobs", type=int, default=1, help="runs at once, one thread each (default 1)")
-    compare.add_argument("--corpus", type=Path, help=corpus_help)
+    compare.add_argument("--corpus", type=Path, help=CORPUS_HELP)
     compare.add_argument("--out", type=Path, help="also write the record to this JSON file, after every run")
     compare.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     compare.add_argument("--quiet", action="store_true", help="no line per finished run")

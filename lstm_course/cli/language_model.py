@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-from lstm_course.cli.common import Interrupted, corpus_splits
+from lstm_course.cli.common import CORPUS_HELP, Interrupted, corpus_splits
 
 LM_LEARNING_RATE = 1e-2
 
@@ -100,7 +100,6 @@ def _sample(args: argparse.Namespace) -> None:
 
 def register(commands) -> None:
     """Add this group's commands to ``commands`` (the parser's subparsers)."""
-    corpus_help = "a UTF-8 text file to use instead of Shakespeare (split 90/5/5 by position)"
     train_lm = commands.add_parser("train-lm", help="train the character-level LSTM language model (chapter 10)")
     train_lm.add_argument("--minutes", type=float, default=10.0, help="time budget (default 10)")
     train_lm.add_argument("--max-steps", type=int, help="step budget instead (reproducible learning-rate schedule)")
@@ -108,7 +107,7 @@ def register(commands) -> None:
     train_lm.add_argument("--resume", type=Path, help="continue from this checkpoint (budget counts from its start)")
     train_lm.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     train_lm.add_argument("--seed", type=int, default=0)
-    train_lm.add_argument("--corpus", type=Path, help=corpus_help)
+    train_lm.add_argument("--corpus", type=Path, help=CORPUS_HELP)
     train_lm.add_argument("--hidden-size", type=int, help="LSTM units (default 384)")
     train_lm.add_argument("--layers", type=int, dest="num_layers", help="LSTM layers (default 1)")
     train_lm.add_argument("--embedding-size", type=int, help="default 64")
@@ -133,7 +132,7 @@ def register(commands) -> None:
                                    "(chapter 10)")
     evaluate.add_argument("checkpoint", type=Path)
     evaluate.add_argument("--split", choices=["train", "validation", "test"], default="test")
-    evaluate.add_argument("--corpus", type=Path, help=corpus_help)
+    evaluate.add_argument("--corpus", type=Path, help=CORPUS_HELP)
     evaluate.set_defaults(run=_evaluate)
 
     sample = commands.add_parser("sample", help="generate text from a checkpoint (chapter 10)")
